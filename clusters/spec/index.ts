@@ -1,0 +1,4 @@
+/** The cluster spec: types, validation with defaults, the region table and CIDR planning. */
+export * from "./types";
+export * from "./define";
+export { KNOWN_REGIONS, REGION_INDEX } from "./regions";

@@ -1,0 +1,13 @@
+/** Transpile-only (swc); `tsc --noEmit` type-checks separately in `npm test`. */
+const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] };
+const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
+
+module.exports = {
+  projects: [
+    // Unit tier: pure functions, synthesis, snapshots, property tests.
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/**/*.test.ts"], testPathIgnorePatterns: ["\\.tool\\.test\\.ts$"] },
+    // Tool tier: real programs (terraform, cloud-init, shellcheck, haproxy, victoria-metrics, openssl).
+    { ...common, displayName: "tools", testMatch: ["<rootDir>/__tests__/**/*.tool.test.ts"] },
+  ],
+  testTimeout: 300000,
+};
