@@ -1,6 +1,6 @@
 /** Transpile-only (swc); `tsc --noEmit` type-checks separately in `npm test`. */
 const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] };
-const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
+const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"], setupFilesAfterEnv: ["<rootDir>/__tests__/harness/setup.ts"] };
 
 module.exports = {
   projects: [

@@ -51,7 +51,7 @@ function show(value: unknown): string {
   return value === undefined ? "(missing)" : JSON.stringify(value);
 }
 
-const NAME_RE = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const NAME_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const VERSION_RE = /^\d+\.\d+\.\d+(\+ent)?$/;

@@ -124,7 +124,7 @@ export interface IngressRouteSpec {
 
 /** What an operator writes. */
 export interface ClusterSpec {
-  /** Cluster name: 3 to 16 lowercase letters, digits and dashes, starting with a letter. */
+  /** Cluster name: up to 16 lowercase letters, digits and dashes, starting with a letter. */
   readonly name: string;
   /** DNS domain of the cluster; Bitte creates its Route53 zone. */
   readonly domain: string;
