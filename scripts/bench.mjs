@@ -57,11 +57,11 @@ function bench(cluster) {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(process.execPath, ["-r", probe, join(dist, "main.js")], { cwd: root, env: { ...process.env, BITTE_CLUSTER: cluster, CDKTF_OUTDIR: out }, encoding: "utf8" });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    rmSync(out, { recursive: true, force: true });
     if (r.status !== 0) throw new Error(`synth of ${cluster} failed:\n${r.stderr}`);
     if (i < 0) continue;
     walls.push(ms);
     rss.push(Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024);
-    rmSync(out, { recursive: true, force: true });
   }
   return { wall: median(walls), rss: median(rss) };
 }
