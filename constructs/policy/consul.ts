@@ -1,0 +1,140 @@
+/**
+ * Consul ACL policy documents as data, and their renderer. Each document says what one kind of
+ * token may do; the `ConsulAcl` construct turns them into policies and roles.
+ *
+ * Node writes are never granted here: every agent and Nomad token gets a node identity for its
+ * own node (`-node-identity <node>:<datacenter>`) when the bootstrap creates it, so no token can
+ * rewrite another node's catalog entry.
+ */
+import { renderHcl, type HclBlock } from "./hcl";
+import { CONSUL_POLICIES, consulTaskRole } from "./names";
+
+export type ConsulAccess = "deny" | "read" | "list" | "write";
+/** Resources with exact (`service "web"`) and prefix (`service_prefix "web-"`) rules. */
+export type ConsulRuleKind = "agent" | "event" | "identity" | "key" | "node" | "query" | "service" | "session";
+/** Resources with one cluster-wide access level (`acl = "read"`). */
+export type ConsulGlobal = "acl" | "operator" | "mesh" | "peering" | "keyring";
+
+export interface ConsulRule {
+  readonly kind: ConsulRuleKind;
+  /** `prefix` matches every name starting with `name`; `""` with `prefix` matches everything. */
+  readonly match: "exact" | "prefix";
+  readonly name: string;
+  readonly policy: ConsulAccess;
+  /**
+   * Access to the service's intentions (service rules only).
+   * @default what `policy` implies
+   */
+  readonly intentions?: ConsulAccess;
+}
+
+export interface ConsulPolicyDoc {
+  readonly name: string;
+  readonly description: string;
+  readonly rules: readonly ConsulRule[];
+  /** @default none */
+  readonly global?: Readonly<Partial<Record<ConsulGlobal, ConsulAccess>>>;
+}
+
+const prefix = (kind: ConsulRuleKind, name: string, policy: ConsulAccess, intentions?: ConsulAccess): ConsulRule => ({ kind, match: "prefix", name, policy, intentions });
+const exact = (kind: ConsulRuleKind, name: string, policy: ConsulAccess): ConsulRule => ({ kind, match: "exact", name, policy });
+const all = (kind: ConsulRuleKind, policy: ConsulAccess): ConsulRule => prefix(kind, "", policy);
+
+/** Renders a document's rules in Consul's ACL rule language. */
+export function renderConsulRules(doc: ConsulPolicyDoc): string {
+  const blocks: HclBlock[] = doc.rules.map((r) => ({
+    type: r.match === "prefix" ? `${r.kind}_prefix` : r.kind,
+    labels: [r.name],
+    body: { attributes: { policy: r.policy, intentions: r.intentions } },
+  }));
+  return renderHcl({ attributes: { ...doc.global }, blocks });
+}
+
+/** What the policies are built from. */
+export interface ConsulPolicyInputs {
+  /** Nomad namespaces, `default` included. */
+  readonly namespaces: readonly string[];
+  /** Consul services that public routes point at. */
+  readonly routedServices: readonly string[];
+}
+
+/** Every Consul policy of the cluster, in a stable order. */
+export function consulPolicies(inputs: ConsulPolicyInputs): readonly ConsulPolicyDoc[] {
+  const discovery = [all("node", "read"), all("service", "read")];
+  return [
+    {
+      name: CONSUL_POLICIES.serverAgent,
+      description: "Consul server agents: catalog reads for anti-entropy; own node write comes from the token's node identity.",
+      rules: discovery,
+    },
+    {
+      name: CONSUL_POLICIES.clientAgent,
+      description: "Consul client agents: catalog reads; own node write comes from the token's node identity.",
+      rules: discovery,
+    },
+    {
+      name: CONSUL_POLICIES.dns,
+      description: "Agents' DNS token: resolve nodes, services and prepared queries.",
+      rules: [...discovery, all("query", "read")],
+    },
+    {
+      // HashiCorp's documented minimum for Nomad servers: service writes for Connect config
+      // entries and deregistration, acl write to revoke service identity tokens, mesh write for
+      // mesh config entries. The node write is narrowed to the node identity.
+      name: CONSUL_POLICIES.nomadServer,
+      description: "Nomad servers: register Nomad, manage mesh config entries, revoke service identity tokens.",
+      rules: [all("agent", "read"), all("node", "read"), all("service", "write")],
+      global: { acl: "write", mesh: "write" },
+    },
+    {
+      // Nomad clients deregister workload services with their own token, whatever the service
+      // name (hashicorp/nomad#24166), so service write cannot be narrowed further.
+      name: CONSUL_POLICIES.nomadClient,
+      description: "Nomad clients: register Nomad, deregister workload services and checks.",
+      rules: [all("agent", "read"), all("node", "read"), all("service", "write")],
+    },
+    {
+      name: CONSUL_POLICIES.vault,
+      description: "Vault servers: register and health-check the vault service.",
+      rules: [all("agent", "read"), all("node", "read"), exact("service", "vault", "write")],
+    },
+    {
+      name: CONSUL_POLICIES.routing,
+      description: "Routing nodes' DNS token: HAProxy resolves only the services public routes point at.",
+      rules: [all("node", "read"), ...[...new Set(inputs.routedServices)].sort().map((s) => exact("service", s, "read"))],
+    },
+    {
+      name: CONSUL_POLICIES.monitoring,
+      description: "Monitoring: service discovery for scraping, agent metrics, raft and autopilot health.",
+      rules: [all("agent", "read"), ...discovery],
+      global: { operator: "read" },
+    },
+    {
+      name: CONSUL_POLICIES.operator,
+      description: "Operators: full control of the cluster.",
+      rules: (["agent", "event", "identity", "key", "node", "query", "service", "session"] as const).map((k) =>
+        k === "service" ? prefix(k, "", "write", "write") : all(k, "write"),
+      ),
+      global: { acl: "write", operator: "write", mesh: "write", peering: "write", keyring: "write" },
+    },
+    {
+      name: CONSUL_POLICIES.developer,
+      description: "Developers: read the catalog, KV and intentions; write KV under their Nomad namespaces' prefixes.",
+      rules: [
+        all("node", "read"),
+        prefix("service", "", "read", "read"),
+        all("query", "read"),
+        all("key", "read"),
+        ...inputs.namespaces.map((ns) => prefix("key", `${ns}/`, "write")),
+      ],
+      global: { mesh: "read", operator: "read" },
+    },
+    ...inputs.namespaces.map(
+      (ns): ConsulPolicyDoc => ({
+        name: consulTaskRole(ns),
+        description: `Tasks of Nomad namespace ${ns} (template blocks): discover services, read KV under ${ns}/.`,
+        rules: [...discovery, prefix("key", `${ns}/`, "read")],
+      }),
+    ),
+  ];
+}

@@ -1,0 +1,75 @@
+/**
+ * Names of the ACL policies, roles, auth methods and mounts the `consul` stack creates. They are a
+ * contract: the first-boot bootstrap (HashiStackBootstrap) and the node configuration refer to
+ * them by name, and renaming one breaks every token or agent that uses it.
+ */
+
+/** Consul ACL policies; each has a role of the same name. */
+export const CONSUL_POLICIES = Object.freeze({
+  /** Consul server agents' `agent` token (add `-node-identity <node>:<dc>` for the node's own write). */
+  serverAgent: "bitte-consul-server-agent",
+  /** Consul client agents' `agent` token (add `-node-identity <node>:<dc>`). */
+  clientAgent: "bitte-consul-client-agent",
+  /** Every agent's `dns` token, except on routing nodes. */
+  dns: "bitte-consul-dns",
+  /** Nomad servers' `consul.token` (add `-node-identity`). */
+  nomadServer: "bitte-nomad-server",
+  /** Nomad clients' `consul.token` (add `-node-identity`). */
+  nomadClient: "bitte-nomad-client",
+  /** Vault's `service_registration "consul"` token. */
+  vault: "bitte-vault",
+  /** Routing nodes' `dns` token: HAProxy resolves only the routed services. */
+  routing: "bitte-routing",
+  /** The monitoring node's scrape token (VictoriaMetrics `consul_sd_configs` and `/v1/agent/metrics`). */
+  monitoring: "bitte-monitoring",
+  /** Human operators: everything. */
+  operator: "bitte-operator",
+  /** Human developers: read-mostly. */
+  developer: "bitte-developer",
+});
+
+/** Consul role of the tasks of one Nomad namespace, chosen by the workload binding rule. */
+export function consulTaskRole(namespace: string): string {
+  return `bitte-nomad-tasks-${namespace}`;
+}
+
+/** Name of the auth method Nomad uses by default (`consul.service_auth_method`, `task_auth_method`). */
+export const CONSUL_WORKLOAD_AUTH_METHOD = "nomad-workloads";
+
+/** Vault names. */
+export const VAULT = Object.freeze({
+  /** KV v2 mount for application secrets: `secret/data/<nomad namespace>/<job>/…`. */
+  kvMount: "secret",
+  /** KV v2 mount for node secrets: `infra/data/<role>/…`, unreachable from workload policies. */
+  infraMount: "infra",
+  /** Nomad's default `vault.jwt_auth_backend_path`. */
+  jwtPath: "jwt-nomad",
+  /** JWT role for Nomad workloads, the auth method's default role. */
+  workloadRole: "nomad-workloads",
+  workloadPolicy: "nomad-workloads",
+  awsPath: "aws",
+  rootPkiPath: "pki",
+  pkiPath: "pki_int",
+  pkiRole: "workloads",
+  operatorPolicy: "bitte-operator",
+  developerPolicy: "bitte-developer",
+  /** Where the file audit device writes on the core nodes. */
+  auditFile: "/var/log/vault/audit.log",
+});
+
+/** The node roles with an IAM role each (`bitte-<cluster>-<role>`) and a Vault AWS auth role. */
+export const NODE_ROLES = Object.freeze(["core", "client", "monitoring", "routing"] as const);
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+/** Vault policy of the nodes of one role. */
+export function vaultNodePolicy(role: NodeRole): string {
+  return `bitte-node-${role}`;
+}
+
+/** Nomad ACL policies. `anonymous` is the name Nomad applies to requests without a token. */
+export const NOMAD_POLICIES = Object.freeze({
+  anonymous: "anonymous",
+  operator: "operator",
+  developer: "developer",
+  readOnly: "read-only",
+});
