@@ -1,0 +1,167 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { clusterKeyId } from "../../stacks/base";
+import { PORTS } from "../ports";
+import { allConsulServiceNames, consulConfig, consulServices } from "./consul";
+import { resolveNode } from "./context";
+import { dockerDaemonConfig, resolvedDropIn } from "./dns";
+import { haproxyConfig } from "./haproxy";
+import { nomadConfig } from "./nomad";
+import { grafanaDashboardProvider, grafanaDatasources, lokiConfig, promtailConfig, RETENTION, scrapeConfig } from "./observability";
+import { PATHS } from "./paths";
+import { bootstrapUnit, dropIn, serviceUnit } from "./systemd";
+import type { NodeContext, NodeFile, NodeUserDataProps } from "./types";
+import { vaultConfig } from "./vault";
+
+/** Static assets shipped next to this file: scripts and dashboards. */
+export function asset(relative: string): string {
+  return readFileSync(join(__dirname, relative), "utf8");
+}
+
+/** Dashboard files shipped in `dashboards/`, by file name. */
+export const DASHBOARD_FILES = Object.freeze(["nodes.json", "consul.json", "nomad.json", "vault.json"]);
+
+const json = (value: unknown): string => JSON.stringify(value, null, 1) + "\n";
+const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 });
+
+function file(path: string, content: string, permissions = "0644", owner = "root:root"): NodeFile {
+  return { path, content, permissions, owner };
+}
+
+/** The non-secret environment of the bootstrap script. */
+function bootstrapEnv(ctx: NodeContext): string {
+  const services: Record<string, string> = { core: "", client: "docker nomad", monitoring: "victoria-metrics loki grafana-server", routing: "haproxy" };
+  const vars: Record<string, string | undefined> = {
+    BITTE_ROLE: ctx.role,
+    BITTE_NODE_NAME: ctx.nodeName,
+    BITTE_CLUSTER: ctx.cluster.name,
+    BITTE_SSM_PREFIX: ctx.cluster.ssmPrefix,
+    // Parameters live in the core region; clients elsewhere read them across regions.
+    BITTE_SSM_REGION: ctx.cluster.coreRegion,
+    BITTE_KMS_KEY_ID: clusterKeyId(ctx.cluster),
+    BITTE_DATACENTER: ctx.consulDatacenter,
+    BITTE_PRIVATE_IP: ctx.privateIp,
+    BITTE_TLS_DIR: PATHS.tlsDir,
+    BITTE_SECRETS_DIR: PATHS.secretsDir,
+    BITTE_STATE_DIR: PATHS.stateDir,
+    BITTE_CONSUL_DIR: PATHS.consulDir,
+    BITTE_NOMAD_DIR: PATHS.nomadDir,
+    BITTE_VAULT_DIR: PATHS.vaultDir,
+    BITTE_CONSUL_USER: "consul",
+    // The Nomad client runs as root (it drives Docker and mounts task directories).
+    BITTE_NOMAD_USER: ctx.isServer ? "nomad" : "root",
+    BITTE_VAULT_USER: "vault",
+    BITTE_SERVICES: services[ctx.role],
+    BITTE_CONSUL_SERVICES: ctx.isServer ? allConsulServiceNames().join(" ") : undefined,
+  };
+  return Object.entries(vars)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join("\n") + "\n";
+}
+
+const unitPath = (name: string) => `/etc/systemd/system/${name}.service`;
+const dropInPath = (name: string) => `/etc/systemd/system/${name}.service.d/bitte.conf`;
+
+function commonFiles(ctx: NodeContext): NodeFile[] {
+  const dataDir = ctx.isServer ? PATHS.consulData : PATHS.consulDataNoVolume;
+  return [
+    file(PATHS.bootstrapScript, asset("scripts/bitte-bootstrap.sh"), "0755"),
+    file(PATHS.dataVolumeScript, asset("scripts/bitte-data-volume.sh"), "0755"),
+    file(PATHS.nodeEnvScript, asset("scripts/bitte-node-env.sh"), "0755"),
+    file(PATHS.bootstrapEnv, bootstrapEnv(ctx)),
+    file(unitPath("bitte-bootstrap"), bootstrapUnit()),
+    file(`${PATHS.consulDir}/consul.json`, json(consulConfig(ctx))),
+    file(`${PATHS.consulDir}/services.json`, json(consulServices(ctx))),
+    file(
+      unitPath("consul"),
+      serviceUnit({ description: "Consul agent", user: "consul", type: "notify", execStart: `/usr/bin/consul agent -config-dir=${PATHS.consulDir}`, execReload: "/bin/kill -HUP $MAINPID", killSignal: "SIGTERM", readWritePaths: [dataDir] }),
+    ),
+    file("/etc/systemd/resolved.conf.d/consul.conf", resolvedDropIn(ctx.role === "client")),
+    file(
+      dropInPath("prometheus-node-exporter"),
+      dropIn({ environmentFiles: [PATHS.nodeEnv], execStart: `/usr/bin/prometheus-node-exporter --web.listen-address=\${BITTE_PRIVATE_IP}:${PORTS.nodeExporter}` }),
+    ),
+    file(PATHS.promtailConfig, yaml(promtailConfig(ctx))),
+    file(dropInPath("promtail"), dropIn({ supplementaryGroups: "systemd-journal", readWritePaths: ["/var/lib/promtail"] })),
+  ];
+}
+
+function coreFiles(ctx: NodeContext): NodeFile[] {
+  return [
+    file(`${PATHS.nomadDir}/nomad.json`, json(nomadConfig(ctx))),
+    file(
+      unitPath("nomad"),
+      serviceUnit({ description: "Nomad server", user: "nomad", execStart: `/usr/bin/nomad agent -config=${PATHS.nomadDir}`, execReload: "/bin/kill -HUP $MAINPID", killSignal: "SIGINT", environmentFiles: [`-${PATHS.secretsDir}/nomad.env`], after: ["consul.service"], readWritePaths: [PATHS.nomadData] }),
+    ),
+    file(`${PATHS.vaultDir}/vault.json`, json(vaultConfig(ctx))),
+    file(
+      unitPath("vault"),
+      serviceUnit({ description: "Vault server", user: "vault", type: "notify", execStart: `/usr/bin/vault server -config=${PATHS.vaultDir}`, execReload: "/bin/kill -HUP $MAINPID", killSignal: "SIGINT", environmentFiles: [`-${PATHS.secretsDir}/vault.env`], after: ["consul.service"], readWritePaths: [PATHS.vaultData] }),
+    ),
+  ];
+}
+
+function clientFiles(ctx: NodeContext): NodeFile[] {
+  return [
+    file(`${PATHS.nomadDir}/nomad.json`, json(nomadConfig(ctx))),
+    file(
+      unitPath("nomad"),
+      serviceUnit({ description: "Nomad client", user: "root", execStart: `/usr/bin/nomad agent -config=${PATHS.nomadDir}`, execReload: "/bin/kill -HUP $MAINPID", killSignal: "SIGINT", environmentFiles: [`-${PATHS.secretsDir}/nomad.env`], after: ["consul.service", "docker.service"], sandbox: false }),
+    ),
+    file("/etc/docker/daemon.json", json(dockerDaemonConfig())),
+  ];
+}
+
+function monitoringFiles(ctx: NodeContext): NodeFile[] {
+  const dashboards = DASHBOARD_FILES.map((name) => file(`${PATHS.grafanaDashboards}/${name}`, asset(`dashboards/${name}`)));
+  const vmFlags = [
+    `-storageDataPath=${PATHS.victoriaMetricsData}`,
+    `-retentionPeriod=${RETENTION.metrics}`,
+    `-httpListenAddr=${ctx.privateIp}:${PORTS.victoriaMetrics}`,
+    `-promscrape.config=${PATHS.victoriaMetricsConfig}`,
+  ];
+  return [
+    file(PATHS.victoriaMetricsConfig, yaml(scrapeConfig())),
+    file(
+      unitPath("victoria-metrics"),
+      serviceUnit({ description: "VictoriaMetrics", user: "victoriametrics", execStart: `/usr/bin/victoria-metrics ${vmFlags.join(" ")}`, environmentFiles: [`-${PATHS.secretsDir}/victoria-metrics.env`], after: ["consul.service"], readWritePaths: [PATHS.victoriaMetricsData] }),
+    ),
+    file(PATHS.lokiConfig, yaml(lokiConfig(ctx))),
+    file(dropInPath("loki"), dropIn({ readWritePaths: [PATHS.lokiData] })),
+    file(`${PATHS.grafanaProvisioning}/datasources/bitte.yaml`, yaml(grafanaDatasources(ctx))),
+    file(`${PATHS.grafanaProvisioning}/dashboards/bitte.yaml`, yaml(grafanaDashboardProvider())),
+    ...dashboards,
+    file(
+      "/etc/default/grafana-server.bitte",
+      [
+        `GF_SERVER_HTTP_ADDR=${ctx.privateIp}`,
+        `GF_SERVER_HTTP_PORT=${PORTS.grafana}`,
+        `GF_SERVER_ROOT_URL=https://monitoring.${ctx.cluster.domain}/`,
+        `GF_PATHS_DATA=${PATHS.grafanaData}`,
+        `GF_PATHS_PROVISIONING=${PATHS.grafanaProvisioning}`,
+        "GF_ANALYTICS_REPORTING_ENABLED=false",
+        "GF_USERS_ALLOW_SIGN_UP=false",
+        "GF_AUTH_ANONYMOUS_ENABLED=false",
+        "GF_SECURITY_COOKIE_SECURE=true",
+        "",
+      ].join("\n"),
+    ),
+    file(dropInPath("grafana-server"), dropIn({ environmentFiles: ["/etc/default/grafana-server.bitte", `-${PATHS.secretsDir}/grafana.env`], readWritePaths: [PATHS.grafanaData, "/var/log/grafana"] })),
+  ];
+}
+
+function routingFiles(ctx: NodeContext): NodeFile[] {
+  return [
+    file(PATHS.haproxyConfig, haproxyConfig(ctx.cluster) + "\n"),
+    file(dropInPath("haproxy"), dropIn({ environmentFiles: [PATHS.nodeEnv], readWritePaths: ["/run"] })),
+  ];
+}
+
+/** Every file a node of the given role gets, in a stable order. */
+export function renderNodeFiles(props: NodeUserDataProps): readonly NodeFile[] {
+  const ctx = resolveNode(props);
+  const roleFiles = { core: coreFiles, client: clientFiles, monitoring: monitoringFiles, routing: routingFiles }[ctx.role](ctx);
+  return [...commonFiles(ctx), ...roleFiles];
+}

@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# bitte-bootstrap: the on-node half of HashiStackBootstrap.
+#
+# Runs at first boot (and is safe to run again). Core nodes agree on the cluster's trust material
+# through create-only SSM SecureStrings (the first writer wins, everyone reads the winner back),
+# issue their own server certificates, bootstrap Consul and Nomad ACLs and initialise Vault
+# exactly once. Every other node waits for what its role needs.
+#
+# Every command (aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
+# path comes from the environment file, so a test can run three copies against stand-ins.
+# Secrets never reach argv, stdout or a world-readable file: umask 077, values travel in files.
+set -euo pipefail
+umask 077
+
+# shellcheck source=/dev/null
+. "${BITTE_ENV_FILE:-/etc/bitte/bootstrap.env}"
+
+: "${BITTE_ROLE:?}" "${BITTE_NODE_NAME:=$(hostname)}" "${BITTE_SSM_PREFIX:?}" "${BITTE_SSM_REGION:?}" "${BITTE_KMS_KEY_ID:?}"
+: "${BITTE_DATACENTER:?}" "${BITTE_TLS_DIR:?}" "${BITTE_SECRETS_DIR:?}" "${BITTE_STATE_DIR:?}"
+: "${BITTE_CONSUL_DIR:?}" "${BITTE_NOMAD_DIR:?}" "${BITTE_VAULT_DIR:?}"
+: "${BITTE_CONSUL_USER:=consul}" "${BITTE_NOMAD_USER:=nomad}" "${BITTE_VAULT_USER:=vault}"
+: "${BITTE_RETRIES:=90}" "${BITTE_RETRY_DELAY:=10}" "${BITTE_SERVICES:=}" "${BITTE_CONSUL_SERVICES:=}"
+
+export CONSUL_HTTP_ADDR="${CONSUL_HTTP_ADDR:-https://127.0.0.1:8501}"
+export CONSUL_CACERT="$BITTE_TLS_DIR/ca.pem"
+export NOMAD_ADDR="${NOMAD_ADDR:-https://127.0.0.1:4646}"
+export NOMAD_CACERT="$BITTE_TLS_DIR/ca.pem"
+export VAULT_ADDR="${VAULT_ADDR:-https://127.0.0.1:8200}"
+export VAULT_CACERT="$BITTE_TLS_DIR/ca.pem"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bitte-bootstrap.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+log() { printf 'bitte-bootstrap[%s %s]: %s\n' "$BITTE_ROLE" "$BITTE_NODE_NAME" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+# --- Parameter store ---------------------------------------------------------------------------
+
+param_name() { printf '%s/%s' "$BITTE_SSM_PREFIX" "$1"; }
+
+# Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
+ssm_create() {
+  local err
+  if err=$(aws ssm put-parameter --region "$BITTE_SSM_REGION" --name "$(param_name "$1")" \
+    --type SecureString --key-id "$BITTE_KMS_KEY_ID" --value "file://$2" 2>&1 >/dev/null); then
+    return 0
+  fi
+  case "$err" in
+    *ParameterAlreadyExists*) return 1 ;;
+    *) die "cannot create parameter $1: $err" ;;
+  esac
+}
+
+# Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
+ssm_get() {
+  local tmp="$WORK/get.$RANDOM"
+  if aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$(param_name "$1")" \
+    --with-decryption --query Parameter.Value --output text >"$tmp" 2>/dev/null; then
+    mv "$tmp" "$2"
+    return 0
+  fi
+  rm -f "$tmp"
+  return 1
+}
+
+# Waits, bounded, for a parameter another node writes.
+ssm_wait() {
+  local i
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    if ssm_get "$1" "$2"; then return 0; fi
+    log "waiting for $(param_name "$1") (attempt $i/$BITTE_RETRIES)"
+    sleep "$BITTE_RETRY_DELAY"
+  done
+  die "gave up waiting for $(param_name "$1"); check the core nodes' bitte-bootstrap journal"
+}
+
+# The agreement step: read the winner, or offer a candidate made by "$2" and read the winner.
+agree() {
+  local name=$1 generate=$2 out=$3
+  if ssm_get "$name" "$out"; then return 0; fi
+  "$generate" "$WORK/candidate"
+  if ssm_create "$name" "$WORK/candidate"; then log "created $(param_name "$name")"; fi
+  rm -f "$WORK/candidate"
+  ssm_get "$name" "$out" || die "cannot read back $(param_name "$name")"
+}
+
+# --- Generators --------------------------------------------------------------------------------
+
+gen_gossip_key() { openssl rand -base64 32 >"$1"; }
+gen_uuid() { cat /proc/sys/kernel/random/uuid >"$1"; }
+gen_password() { openssl rand -base64 24 | tr -d '\n/+=' >"$1"; }
+
+# A bundle of the CA certificate followed by its key: one parameter, so cert and key always match.
+gen_ca() {
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$WORK/ca-key.new" -out "$WORK/ca-cert.new" -days 3650 -sha256 \
+    -subj "/CN=Bitte ${BITTE_CLUSTER:-cluster} CA" -set_serial "0x$(openssl rand -hex 16)" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  cat "$WORK/ca-cert.new" "$WORK/ca-key.new" >"$1"
+  rm -f "$WORK/ca-key.new" "$WORK/ca-cert.new"
+}
+
+# Splits a cert+key bundle into its certificate and its key.
+split_bundle() {
+  openssl x509 -in "$1" -out "$2"
+  openssl pkey -in "$1" -out "$3"
+}
+
+# Issues a certificate from the CA in $WORK: issue_cert <cert> <key> <cn> <subjectAltName>.
+issue_cert() {
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$2" -out "$WORK/req.csr" -subj "/CN=$3" 2>/dev/null
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=critical,CA:FALSE\n' "$4" >"$WORK/ext.cnf"
+  openssl x509 -req -in "$WORK/req.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca-key.pem" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 825 -sha256 -extfile "$WORK/ext.cnf" -out "$1" 2>/dev/null
+  rm -f "$WORK/req.csr" "$WORK/ext.cnf"
+}
+
+# One certificate for every Nomad client (no CA key on clients): client.global.nomad.
+gen_nomad_client_tls() {
+  issue_cert "$WORK/nc.pem" "$WORK/nc-key.pem" "client.global.nomad" "DNS:client.global.nomad,DNS:localhost,IP:127.0.0.1"
+  cat "$WORK/nc.pem" "$WORK/nc-key.pem" >"$1"
+  rm -f "$WORK/nc.pem" "$WORK/nc-key.pem"
+}
+
+# --- Files -------------------------------------------------------------------------------------
+
+# put <src> <dest> <owner> <mode>: atomic install with owner and mode.
+put() {
+  mkdir -p "$(dirname "$2")"
+  install -o "$3" -g "$(id -gn "$3")" -m "$4" "$1" "$2.tmp"
+  mv -f "$2.tmp" "$2"
+}
+
+# Writes a JSON document {"key": "<value of file>"} nested under the given path prefix.
+write_json_secret() { # <value-file> <dest> <owner> <jq-path>
+  jq -Rn --rawfile v "$1" "$4 = (\$v | rtrimstr(\"\\n\"))" >"$WORK/json"
+  put "$WORK/json" "$2" "$3" 0640
+  rm -f "$WORK/json"
+}
+
+# Writes an environment file VAR=<value> for systemd's EnvironmentFile (root only).
+write_env_secret() { # <value-file> <dest> <VAR>
+  printf '%s=%s\n' "$3" "$(tr -d '\n' <"$1")" >"$WORK/env"
+  put "$WORK/env" "$2" root 0600
+  rm -f "$WORK/env"
+}
+
+service() { systemctl "$1" "$2" || die "systemctl $1 $2 failed"; }
+
+# --- Core: trust material ----------------------------------------------------------------------
+
+core_tls() {
+  agree tls/ca gen_ca "$WORK/ca.bundle"
+  split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
+  rm -f "$WORK/ca.bundle"
+  # The public half for every other role; all core nodes offer the same value.
+  if ! ssm_get tls/ca-cert "$WORK/ca-published.pem"; then
+    ssm_create tls/ca-cert "$WORK/ca.pem" || true
+    ssm_get tls/ca-cert "$WORK/ca-published.pem" || die "cannot read back tls/ca-cert"
+  fi
+  cmp -s <(openssl x509 -in "$WORK/ca-published.pem") "$WORK/ca.pem" || die "tls/ca-cert does not match tls/ca; an operator must repair the parameters"
+  put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
+
+  local cert="$BITTE_TLS_DIR/server.pem"
+  if [[ -f $cert ]] && openssl verify -CAfile "$WORK/ca.pem" "$cert" >/dev/null 2>&1 && openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null; then
+    log "server certificate is current"
+  else
+    issue_cert "$WORK/server.pem" "$WORK/server-key.pem" "server.$BITTE_DATACENTER.consul" \
+      "DNS:server.$BITTE_DATACENTER.consul,DNS:server.global.nomad,DNS:vault.service.consul,DNS:active.vault.service.consul,DNS:localhost,IP:127.0.0.1,IP:${BITTE_PRIVATE_IP:?}"
+    put "$WORK/server.pem" "$cert" root 0644
+    # Each product gets its own copy of the key, readable only by its own user.
+    put "$WORK/server-key.pem" "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_CONSUL_USER" 0600
+    put "$WORK/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_NOMAD_USER" 0600
+    put "$WORK/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem" "$BITTE_VAULT_USER" 0600
+    log "issued the server certificate"
+  fi
+  agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
+  rm -f "$WORK/ca-key.pem" "$WORK/nomad-client.bundle"
+}
+
+core_gossip() {
+  agree consul/gossip-key gen_gossip_key "$WORK/consul-gossip"
+  write_json_secret "$WORK/consul-gossip" "$BITTE_CONSUL_DIR/gossip.json" "$BITTE_CONSUL_USER" '.encrypt'
+  agree nomad/gossip-key gen_gossip_key "$WORK/nomad-gossip"
+  write_json_secret "$WORK/nomad-gossip" "$BITTE_NOMAD_DIR/gossip.json" "$BITTE_NOMAD_USER" '.server.encrypt'
+}
+
+# --- Core: ACL bootstrap ------------------------------------------------------------------------
+
+# The management token is agreed on in the parameter store BEFORE bootstrapping with it, so a node
+# that dies right after bootstrapping never loses it. Exactly one bootstrap call succeeds.
+acl_bootstrap() { # <product> <already-done pattern>
+  local product=$1 done_pattern=$2 out i
+  agree "$product/management-token" gen_uuid "$WORK/$product-management"
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    if out=$("$product" acl bootstrap "$WORK/$product-management" 2>&1 >/dev/null); then
+      log "$product ACL system bootstrapped by this node"
+      return 0
+    fi
+    case "$out" in
+      *"$done_pattern"*) log "$product ACL system already bootstrapped"; return 0 ;;
+    esac
+    log "waiting for a $product leader to bootstrap ACLs (attempt $i/$BITTE_RETRIES)"
+    sleep "$BITTE_RETRY_DELAY"
+  done
+  die "$product ACL bootstrap did not succeed"
+}
+
+consul_policy() { # <name> <rules>
+  local i
+  printf '%s\n' "$2" >"$WORK/rules.hcl"
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    consul acl policy read -name "$1" >/dev/null 2>&1 && return 0
+    consul acl policy create -name "$1" -rules "@$WORK/rules.hcl" >/dev/null 2>&1 && return 0
+    sleep "$BITTE_RETRY_DELAY"
+  done
+  die "cannot create Consul policy $1"
+}
+
+# Creates a token for a policy, offers it to the parameter store, and deletes it again when another
+# node's token won, so exactly one token per purpose stays.
+consul_token() { # <parameter> <policy> <out-file>
+  local json accessor
+  if ssm_get "$1" "$3"; then return 0; fi
+  json=$(consul acl token create -policy-name "$2" -description "bitte $2" -format json) || die "cannot create a Consul token for $2"
+  accessor=$(jq -r .AccessorID <<<"$json")
+  jq -r .SecretID <<<"$json" >"$WORK/token"
+  if ssm_create "$1" "$WORK/token"; then
+    log "created $(param_name "$1")"
+  else
+    consul acl token delete -id "$accessor" >/dev/null 2>&1 || log "could not delete the redundant token $accessor"
+  fi
+  rm -f "$WORK/token"
+  ssm_get "$1" "$3" || die "cannot read back $(param_name "$1")"
+}
+
+core_consul_acls() {
+  export CONSUL_HTTP_TOKEN_FILE="$WORK/consul-management"
+  consul_policy bitte-agent "node_prefix \"\" { policy = \"write\" }
+service_prefix \"\" { policy = \"read\" }
+$(for s in $BITTE_CONSUL_SERVICES; do printf 'service "%s" { policy = "write" }\n' "$s"; done)"
+  consul_policy bitte-dns 'node_prefix "" { policy = "read" }
+service_prefix "" { policy = "read" }
+query_prefix "" { policy = "read" }'
+  consul_policy bitte-nomad 'agent_prefix "" { policy = "read" }
+node_prefix "" { policy = "read" }
+service_prefix "" { policy = "write" }'
+  consul_policy bitte-vault 'agent_prefix "" { policy = "read" }
+service "vault" { policy = "write" }'
+  consul_policy bitte-monitoring 'agent_prefix "" { policy = "read" }
+node_prefix "" { policy = "read" }
+service_prefix "" { policy = "read" }'
+  consul_token consul/agent-token bitte-agent "$WORK/agent-token"
+  consul_token consul/dns-token bitte-dns "$WORK/dns-token"
+  consul_token consul/nomad-token bitte-nomad "$WORK/nomad-consul-token"
+  consul_token consul/vault-token bitte-vault "$WORK/vault-consul-token"
+  consul_token consul/monitoring-token bitte-monitoring "$WORK/monitoring-token"
+  unset CONSUL_HTTP_TOKEN_FILE
+}
+
+write_consul_tokens() {
+  jq -n --rawfile a "$WORK/agent-token" --rawfile d "$WORK/dns-token" \
+    '($a | rtrimstr("\n")) as $agent | {acl: {tokens: {agent: $agent, config_file_service_registration: $agent, dns: ($d | rtrimstr("\n"))}}}' >"$WORK/tokens.json"
+  put "$WORK/tokens.json" "$BITTE_CONSUL_DIR/tokens.json" "$BITTE_CONSUL_USER" 0640
+  rm -f "$WORK/tokens.json"
+}
+
+# --- Core: Vault init --------------------------------------------------------------------------
+
+# Guarded by a create-only lock holding the initialising node's name, so a re-run on that node
+# finishes a half-done init, and no other node ever calls init.
+vault_init() {
+  local i status init_out="$BITTE_STATE_DIR/vault-init.json"
+  printf '%s\n' "$BITTE_NODE_NAME" >"$WORK/lock"
+  ssm_create vault/init-lock "$WORK/lock" || true
+  ssm_get vault/init-lock "$WORK/lock-owner" || die "cannot read vault/init-lock"
+  if [[ $(tr -d '\n' <"$WORK/lock-owner") != "$BITTE_NODE_NAME" ]]; then
+    log "vault is initialised by $(tr -d '\n' <"$WORK/lock-owner"); this node joins through raft retry_join"
+    return 0
+  fi
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    status=0
+    vault operator init -status >/dev/null 2>&1 || status=$?
+    case $status in
+      0) break ;;
+      2)
+        mkdir -p "$BITTE_STATE_DIR"
+        vault operator init -recovery-shares=5 -recovery-threshold=3 -format=json >"$init_out.tmp" || die "vault operator init failed"
+        mv "$init_out.tmp" "$init_out"
+        log "vault initialised by this node"
+        break ;;
+      *) log "waiting for vault to answer (attempt $i/$BITTE_RETRIES)"; sleep "$BITTE_RETRY_DELAY" ;;
+    esac
+  done
+  ((i <= BITTE_RETRIES)) || die "vault did not answer"
+  if [[ -f $init_out ]]; then
+    jq -c .recovery_keys_b64 "$init_out" >"$WORK/recovery"
+    jq -r .root_token "$init_out" >"$WORK/root"
+    ssm_create vault/recovery-keys "$WORK/recovery" || true
+    ssm_create vault/root-token "$WORK/root" || true
+    vault_autopilot "$WORK/root"
+    rm -f "$WORK/recovery" "$WORK/root" "$init_out"
+    log "stored vault recovery keys and root token"
+  fi
+}
+
+# Dead-server cleanup is an API setting in Vault, not a config file key: set it once, right after
+# init, with the root token (in the environment of one child process, never on argv).
+vault_autopilot() { # <root-token-file>
+  local i
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    if VAULT_TOKEN=$(tr -d '\n' <"$1") vault operator raft autopilot set-config \
+      -cleanup-dead-servers=true -min-quorum=3 -dead-server-last-contact-threshold=10m >/dev/null 2>&1; then
+      log "vault autopilot: dead-server cleanup on, min quorum 3"
+      return 0
+    fi
+    log "waiting for an active vault to configure autopilot (attempt $i/$BITTE_RETRIES)"
+    sleep "$BITTE_RETRY_DELAY"
+  done
+  die "cannot configure vault autopilot"
+}
+
+# --- Roles -------------------------------------------------------------------------------------
+
+core_main() {
+  core_tls
+  core_gossip
+  agree nomad/management-token gen_uuid "$WORK/nomad-management"
+  service start consul
+  acl_bootstrap consul "no longer allowed"
+  core_consul_acls
+  write_consul_tokens
+  service restart consul
+  write_env_secret "$WORK/vault-consul-token" "$BITTE_SECRETS_DIR/vault.env" CONSUL_HTTP_TOKEN
+  write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN
+  service start vault
+  vault_init
+  service start nomad
+  acl_bootstrap nomad "already done"
+}
+
+member_main() {
+  ssm_wait tls/ca-cert "$WORK/ca.pem"
+  put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
+  ssm_wait consul/gossip-key "$WORK/consul-gossip"
+  write_json_secret "$WORK/consul-gossip" "$BITTE_CONSUL_DIR/gossip.json" "$BITTE_CONSUL_USER" '.encrypt'
+  ssm_wait consul/agent-token "$WORK/agent-token"
+  ssm_wait consul/dns-token "$WORK/dns-token"
+  write_consul_tokens
+  case "$BITTE_ROLE" in
+    client)
+      ssm_wait nomad/client-tls "$WORK/nomad-client.bundle"
+      split_bundle "$WORK/nomad-client.bundle" "$WORK/client.pem" "$WORK/client-key.pem"
+      put "$WORK/client.pem" "$BITTE_NOMAD_DIR/tls/client.pem" root 0644
+      put "$WORK/client-key.pem" "$BITTE_NOMAD_DIR/tls/client-key.pem" "$BITTE_NOMAD_USER" 0600
+      ssm_wait consul/nomad-token "$WORK/nomad-consul-token"
+      write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN ;;
+    monitoring)
+      ssm_wait consul/monitoring-token "$WORK/monitoring-token"
+      write_env_secret "$WORK/monitoring-token" "$BITTE_SECRETS_DIR/victoria-metrics.env" CONSUL_TOKEN
+      agree grafana/admin-password gen_password "$WORK/grafana-password"
+      write_env_secret "$WORK/grafana-password" "$BITTE_SECRETS_DIR/grafana.env" GF_SECURITY_ADMIN_PASSWORD ;;
+    routing) ;;
+    *) die "unknown role $BITTE_ROLE" ;;
+  esac
+  service start consul
+}
+
+main() {
+  log "starting"
+  case "$BITTE_ROLE" in
+    core) core_main ;;
+    *) member_main ;;
+  esac
+  local unit
+  for unit in $BITTE_SERVICES; do service restart "$unit"; done
+  log "done"
+}
+
+main "$@"

@@ -1,0 +1,66 @@
+import { stringify } from "yaml";
+import { resolveNode } from "./context";
+import { renderNodeFiles } from "./files";
+import { APT_REPOSITORIES, rolePackages, roleRepositories } from "./packages";
+import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
+import type { NodeContext, NodeUserDataProps } from "./types";
+
+/** Data directories on the data volume, created after it is mounted, with their owners. */
+function dataDirectories(ctx: NodeContext): [string, string][] {
+  switch (ctx.role) {
+    case "core":
+      return [[PATHS.consulData, "consul"], [PATHS.nomadData, "nomad"], [PATHS.vaultData, "vault"], [PATHS.stateDir, "root"]];
+    case "client":
+      return [[PATHS.nomadData, "root"], [PATHS.dockerData, "root"]];
+    case "monitoring":
+      return [[PATHS.victoriaMetricsData, "victoriametrics"], [PATHS.lokiData, "loki"], [PATHS.grafanaData, "grafana"]];
+    case "routing":
+      return [];
+  }
+}
+
+/** Units started by systemd on every later boot; the first boot starts them from the bootstrap. */
+const ENABLED_UNITS = {
+  core: ["consul", "vault", "nomad"],
+  client: ["consul", "docker", "nomad"],
+  monitoring: ["consul", "victoria-metrics", "loki", "grafana-server"],
+  routing: ["consul", "haproxy"],
+} as const;
+
+/** First-boot commands, in order. Each is an argv list: no shell, nothing to quote. */
+function runcmd(ctx: NodeContext): string[][] {
+  const dirs = dataDirectories(ctx);
+  return [
+    [PATHS.nodeEnvScript, PATHS.nodeEnv],
+    ...(ctx.hasDataVolume ? [[PATHS.dataVolumeScript, DATA_VOLUME_MOUNT]] : []),
+    // The packages' sample configurations would merge into ours.
+    ["rm", "-f", `${PATHS.consulDir}/consul.hcl`, `${PATHS.nomadDir}/nomad.hcl`, `${PATHS.vaultDir}/vault.hcl`],
+    ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", PATHS.secretsDir],
+    ...dirs.map(([dir, owner]) => ["install", "-d", "-m", "0750", "-o", owner, "-g", owner, dir]),
+    ["systemctl", "daemon-reload"],
+    ["systemctl", "restart", "systemd-resolved"],
+    ["systemctl", "enable", ...ENABLED_UNITS[ctx.role], "bitte-bootstrap"],
+    ["systemctl", "restart", "prometheus-node-exporter", "promtail"],
+    ["systemctl", "start", "--no-block", "bitte-bootstrap"],
+  ];
+}
+
+/**
+ * The node's cloud-init user data (`#cloud-config`): vendor apt repositories with their signing
+ * keys, pinned packages, every rendered file, and the first-boot commands. Deterministic: the
+ * same props give the same bytes. Nothing secret: the bootstrap script fetches secrets at boot.
+ */
+export function renderUserData(props: NodeUserDataProps): string {
+  const ctx = resolveNode(props);
+  const sources = Object.fromEntries(roleRepositories(ctx.role).map((name) => [`${name}.list`, { ...APT_REPOSITORIES[name] }]));
+  const config = {
+    package_update: true,
+    package_upgrade: false,
+    apt: { sources },
+    users: ["default", ...(ctx.role === "monitoring" ? [{ name: "victoriametrics", system: true, shell: "/usr/sbin/nologin", no_create_home: true }] : [])],
+    packages: rolePackages(ctx.cluster, ctx.role),
+    write_files: renderNodeFiles(props).map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, owner: f.owner })),
+    runcmd: runcmd(ctx),
+  };
+  return "#cloud-config\n" + stringify(config, { lineWidth: 0 });
+}
