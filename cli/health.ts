@@ -52,13 +52,15 @@ export function judge(service: Service, view: { healthy: boolean; servers: Serve
   const voters = view.servers.filter((s) => s.voter);
   const unhealthy = view.servers.filter((s) => !s.healthy).map((s) => hostOf(s.address));
   const summary = `${voters.length} voters${unhealthy.length ? `, unhealthy: ${unhealthy.join(", ")}` : ""}`;
-  if (!view.healthy) return { service, healthy: false, detail: `autopilot reports the cluster unhealthy (${summary})` };
-  if (voters.length < EXPECTED_VOTERS) return { service, healthy: false, detail: `${voters.length} of ${EXPECTED_VOTERS} voters` };
+  const problems: string[] = [];
   if (nodeIp !== undefined) {
     const node = view.servers.find((s) => hostOf(s.address) === nodeIp);
-    if (!node) return { service, healthy: false, detail: `server ${nodeIp} has not rejoined (${summary})` };
-    if (!node.voter || !node.healthy) return { service, healthy: false, detail: `server ${nodeIp} is back but not yet a healthy voter` };
+    if (!node) problems.push(`server ${nodeIp} has not rejoined`);
+    else if (!node.voter || !node.healthy) problems.push(`server ${nodeIp} is back but not yet a healthy voter`);
   }
+  if (voters.length < EXPECTED_VOTERS) problems.push(`${voters.length} of ${EXPECTED_VOTERS} voters`);
+  if (!view.healthy) problems.push(`autopilot reports the cluster unhealthy${unhealthy.length ? ` (unhealthy: ${unhealthy.join(", ")})` : ""}`);
+  if (problems.length > 0) return { service, healthy: false, detail: problems.join(", ") };
   return { service, healthy: true, detail: summary };
 }
 

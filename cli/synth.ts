@@ -40,13 +40,18 @@ export function readSynthesized(outdir: string): Map<string, SynthesizedStack> {
   return stacks;
 }
 
-/** Synthesizes every stack of `cluster` into `outdir` (the app's own synth, no CLI) and reads it back. */
-export async function synthesize(cluster: Cluster, outdir: string): Promise<Map<string, SynthesizedStack>> {
+/**
+ * Synthesizes every stack of `cluster` into `outdir` the way `main.ts` does (the app's own synth,
+ * no CLI; every job file of `<projectDir>/jobs`) and reads it back.
+ */
+export async function synthesize(cluster: Cluster, outdir: string, projectDir: string): Promise<Map<string, SynthesizedStack>> {
   // Loaded here, not at the top: `bitte --help` and the AWS commands never pay for the providers.
   const { App } = load<typeof import("cdktf")>("cdktf");
   const { addStacks } = load<typeof import("../stacks")>("../stacks");
+  const { loadJobs } = load<typeof import("../constructs/jobs")>("../constructs/jobs");
+  const jobs = await loadJobs({ dir: join(projectDir, "jobs"), cluster, select: undefined });
   const app = new App({ outdir });
-  addStacks(app, cluster);
+  addStacks(app, cluster, { jobs });
   app.synth();
   return readSynthesized(outdir);
 }

@@ -33,7 +33,7 @@ export async function loadStacks(ctx: Context, cluster: Cluster, from: string | 
   const dir = mkdtempSync(join(tmpdir(), "bitte-policy-"));
   ctx.progress.start(`Synthesizing the stacks of ${cluster.name}`);
   try {
-    const stacks = await synthesize(cluster, dir);
+    const stacks = await synthesize(cluster, dir, ctx.projectDir);
     ctx.progress.succeed(`Synthesized ${[...stacks.keys()].join(", ")}`);
     return stacks;
   } catch (err) {
