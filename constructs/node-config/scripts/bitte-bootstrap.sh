@@ -36,12 +36,11 @@ die() { log "FATAL: $*"; exit 1; }
 
 # --- Parameter store ---------------------------------------------------------------------------
 
-param_name() { printf '%s/%s' "$BITTE_SSM_PREFIX" "$1"; }
 
 # Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
 ssm_create() {
   local err
-  if err=$(aws ssm put-parameter --region "$BITTE_SSM_REGION" --name "$(param_name "$1")" \
+  if err=$(aws ssm put-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
     --type SecureString --key-id "$BITTE_KMS_KEY_ID" --value "file://$2" 2>&1 >/dev/null); then
     return 0
   fi
@@ -53,14 +52,8 @@ ssm_create() {
 
 # Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
 ssm_get() {
-  local tmp="$WORK/get.$RANDOM"
-  if aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$(param_name "$1")" \
-    --with-decryption --query Parameter.Value --output text >"$tmp" 2>/dev/null; then
-    mv "$tmp" "$2"
-    return 0
-  fi
-  rm -f "$tmp"
-  return 1
+  aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
+    --with-decryption --query Parameter.Value --output text >"$2" 2>/dev/null
 }
 
 # Waits, bounded, for a parameter another node writes.
@@ -68,10 +61,10 @@ ssm_wait() {
   local i
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
     if ssm_get "$1" "$2"; then return 0; fi
-    log "waiting for $(param_name "$1") (attempt $i/$BITTE_RETRIES)"
+    log "waiting for $BITTE_SSM_PREFIX/$1 (attempt $i/$BITTE_RETRIES)"
     sleep "$BITTE_RETRY_DELAY"
   done
-  die "gave up waiting for $(param_name "$1"); check the core nodes' bitte-bootstrap journal"
+  die "gave up waiting for $BITTE_SSM_PREFIX/$1; check the core nodes' bitte-bootstrap journal"
 }
 
 # The agreement step: read the winner, or offer a candidate made by "$2" and read the winner.
@@ -79,9 +72,9 @@ agree() {
   local name=$1 generate=$2 out=$3
   if ssm_get "$name" "$out"; then return 0; fi
   "$generate" "$WORK/candidate"
-  if ssm_create "$name" "$WORK/candidate"; then log "created $(param_name "$name")"; fi
+  if ssm_create "$name" "$WORK/candidate"; then log "created $BITTE_SSM_PREFIX/$name"; fi
   rm -f "$WORK/candidate"
-  ssm_get "$name" "$out" || die "cannot read back $(param_name "$name")"
+  ssm_get "$name" "$out" || die "cannot read back $BITTE_SSM_PREFIX/$name"
 }
 
 # --- Generators --------------------------------------------------------------------------------
@@ -127,14 +120,14 @@ gen_nomad_client_tls() {
 
 # put <src> <dest> <owner> <mode>: atomic install with owner and mode.
 put() {
-  mkdir -p "$(dirname "$2")"
-  install -o "$3" -g "$(id -gn "$3")" -m "$4" "$1" "$2.tmp"
+  [[ -d ${2%/*} ]] || mkdir -p "${2%/*}"
+  install -o "$3" -m "$4" "$1" "$2.tmp"
   mv -f "$2.tmp" "$2"
 }
 
 # Writes a JSON document {"key": "<value of file>"} nested under the given path prefix.
 write_json_secret() { # <value-file> <dest> <owner> <jq-path>
-  jq -Rn --rawfile v "$1" "$4 = (\$v | rtrimstr(\"\\n\"))" >"$WORK/json"
+  jq -Rn --rawfile v "$1" "$4 = (\$v | sub(\"\\\\s+$\"; \"\"))" >"$WORK/json"
   put "$WORK/json" "$2" "$3" 0640
   rm -f "$WORK/json"
 }
@@ -227,12 +220,12 @@ consul_token() { # <parameter> <policy> <out-file>
   accessor=$(jq -r .AccessorID <<<"$json")
   jq -r .SecretID <<<"$json" >"$WORK/token"
   if ssm_create "$1" "$WORK/token"; then
-    log "created $(param_name "$1")"
+    log "created $BITTE_SSM_PREFIX/$1"
   else
     consul acl token delete -id "$accessor" >/dev/null 2>&1 || log "could not delete the redundant token $accessor"
   fi
   rm -f "$WORK/token"
-  ssm_get "$1" "$3" || die "cannot read back $(param_name "$1")"
+  ssm_get "$1" "$3" || die "cannot read back $BITTE_SSM_PREFIX/$1"
 }
 
 core_consul_acls() {
@@ -261,7 +254,7 @@ service_prefix "" { policy = "read" }'
 
 write_consul_tokens() {
   jq -n --rawfile a "$WORK/agent-token" --rawfile d "$WORK/dns-token" \
-    '($a | rtrimstr("\n")) as $agent | {acl: {tokens: {agent: $agent, config_file_service_registration: $agent, dns: ($d | rtrimstr("\n"))}}}' >"$WORK/tokens.json"
+    '($a | sub("\\s+$"; "")) as $agent | {acl: {tokens: {agent: $agent, config_file_service_registration: $agent, dns: ($d | sub("\\s+$"; ""))}}}' >"$WORK/tokens.json"
   put "$WORK/tokens.json" "$BITTE_CONSUL_DIR/tokens.json" "$BITTE_CONSUL_USER" 0640
   rm -f "$WORK/tokens.json"
 }
@@ -341,7 +334,8 @@ core_main() {
 }
 
 member_main() {
-  ssm_wait tls/ca-cert "$WORK/ca.pem"
+  ssm_wait tls/ca-cert "$WORK/ca.txt"
+  openssl x509 -in "$WORK/ca.txt" -out "$WORK/ca.pem" || die "tls/ca-cert is not a certificate"
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
   ssm_wait consul/gossip-key "$WORK/consul-gossip"
   write_json_secret "$WORK/consul-gossip" "$BITTE_CONSUL_DIR/gossip.json" "$BITTE_CONSUL_USER" '.encrypt'

@@ -1,0 +1,78 @@
+/**
+ * Runs the real bootstrap script against stand-ins: a parameter store directory with SSM's
+ * create-only semantics and consul/nomad/vault/systemctl stubs first on PATH.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { delimiter, join } from "node:path";
+
+export const SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh");
+export const STUBS = join(__dirname, "stubs");
+export const PREFIX = "/bitte/race";
+
+export interface TestNode {
+  readonly dir: string;
+  readonly envFile: string;
+  readonly name: string;
+  readonly ip?: string;
+}
+
+/** Lays out one node's directories and its environment file, the way the renderer writes it. */
+export function makeNode(root: string, role: string, name: string, ip?: string, extra: Record<string, string> = {}): TestNode {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const me = userInfo().username;
+  const vars: Record<string, string> = {
+    BITTE_ROLE: role,
+    BITTE_NODE_NAME: name,
+    BITTE_CLUSTER: "race",
+    BITTE_SSM_PREFIX: PREFIX,
+    BITTE_SSM_REGION: "eu-central-1",
+    BITTE_KMS_KEY_ID: "alias/bitte-race",
+    BITTE_DATACENTER: "eu-central-1",
+    ...(ip ? { BITTE_PRIVATE_IP: ip } : {}),
+    BITTE_TLS_DIR: join(dir, "tls"),
+    BITTE_SECRETS_DIR: join(dir, "secrets"),
+    BITTE_STATE_DIR: join(dir, "state"),
+    BITTE_CONSUL_DIR: join(dir, "consul.d"),
+    BITTE_NOMAD_DIR: join(dir, "nomad.d"),
+    BITTE_VAULT_DIR: join(dir, "vault.d"),
+    BITTE_CONSUL_USER: me,
+    BITTE_NOMAD_USER: me,
+    BITTE_VAULT_USER: me,
+    BITTE_RETRIES: "400",
+    BITTE_RETRY_DELAY: "0.02",
+    BITTE_CONSUL_SERVICES: "node-exporter grafana",
+    ...extra,
+  };
+  const envFile = join(dir, "bootstrap.env");
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n");
+  return { dir, envFile, name, ip };
+}
+
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the script for a node, stubs first on PATH; resolves when it exits. */
+export function runBootstrap(node: TestNode, state: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [SCRIPT], {
+      env: { ...process.env, PATH: `${STUBS}${delimiter}${process.env.PATH ?? ""}`, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The stored value of a parameter, as the stub keeps it. */
+export function paramPath(state: string, name: string): string {
+  return join(state, "ssm", `${PREFIX}/${name}`.replace(/\//g, "%"));
+}
