@@ -1,11 +1,24 @@
 /**
- * The CDKTF app: reads the cluster named by BITTE_CLUSTER (default `example`) and wires its
- * stacks. Nothing else happens here; tests build stacks directly.
+ * The CDKTF app: reads the cluster named by BITTE_CLUSTER (default `example`) and the job files
+ * selected by BITTE_JOBS (default all of `jobs/`), and wires the stacks. Nothing else happens
+ * here; tests build stacks directly.
  */
+import { join } from "node:path";
 import { App } from "cdktf";
 import { loadCluster } from "./clusters/spec/load";
+import { loadJobs, parseJobSelection } from "./constructs/jobs";
 import { addStacks } from "./stacks";
 
-const app = new App();
-addStacks(app, loadCluster(process.env.BITTE_CLUSTER || "example"));
-app.synth();
+async function main(): Promise<void> {
+  const cluster = loadCluster(process.env.BITTE_CLUSTER || "example");
+  const jobs = await loadJobs({ dir: join(__dirname, "jobs"), cluster, select: parseJobSelection(process.env.BITTE_JOBS) });
+  // Construct stack traces only help debugging cdktf itself, and cost a tenth of the synth.
+  const app = new App({ stackTraces: false });
+  addStacks(app, cluster, { jobs });
+  app.synth();
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

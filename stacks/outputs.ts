@@ -25,7 +25,7 @@ export const coreOutputs = Object.freeze({
 
 /** Declares an output under exactly `name` (no construct-path prefix or hash). */
 export function output(scope: Construct, name: string, value: string | string[], description: string, sensitive = false): TerraformOutput {
-  const o = new TerraformOutput(scope, name, { value, description, sensitive });
+  const o = new TerraformOutput(scope, `output-${name}`, { value, description, sensitive });
   o.overrideLogicalId(name);
   return o;
 }

@@ -1,0 +1,99 @@
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey as Key } from "@cdktf/provider-aws/lib/kms-key";
+import { KmsReplicaKey } from "@cdktf/provider-aws/lib/kms-replica-key";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Construct } from "constructs";
+import { policy, type PolicyDocument } from "./iam/documents";
+
+/** Administrative actions only: using the key is granted separately, per purpose. */
+const ADMIN_ACTIONS = [
+  "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+  "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion", "kms:ReplicateKey",
+];
+const DATA_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"];
+
+/**
+ * The cluster key's policy: the account administers it; principals of the account use it only
+ * through EC2 (EBS), SSM (SecureStrings) and S3 (the bucket) in the cluster's regions; the core
+ * role uses it directly for Vault's seal and Nomad's keyring; Auto Scaling's service-linked role
+ * uses it to launch instances with encrypted volumes.
+ */
+export function clusterKeyPolicy(clusterName: string, accountId: string, regions: readonly string[]): PolicyDocument {
+  const root = { AWS: `arn:aws:iam::${accountId}:root` };
+  const asg = { AWS: `arn:aws:iam::${accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling` };
+  return policy(
+    { Sid: "AccountAdministersKey", Effect: "Allow", Principal: root, Action: ADMIN_ACTIONS, Resource: "*" },
+    {
+      Sid: "UseThroughClusterServices",
+      Effect: "Allow",
+      Principal: root,
+      Action: [...DATA_KEY_ACTIONS, "kms:CreateGrant"],
+      Resource: "*",
+      Condition: {
+        StringEquals: { "kms:CallerAccount": accountId, "kms:ViaService": regions.flatMap((r) => ["ec2", "ssm", "s3"].map((s) => `${s}.${r}.amazonaws.com`)) },
+      },
+    },
+    {
+      Sid: "CoreSealAndKeyring",
+      Effect: "Allow",
+      Principal: root,
+      Action: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+      Resource: "*",
+      Condition: { ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${accountId}:role/bitte-${clusterName}-core` } },
+    },
+    { Sid: "AutoScalingUsesKey", Effect: "Allow", Principal: asg, Action: DATA_KEY_ACTIONS, Resource: "*" },
+    { Sid: "AutoScalingGrants", Effect: "Allow", Principal: asg, Action: ["kms:CreateGrant"], Resource: "*", Condition: { Bool: { "kms:GrantIsForAWSResource": true } } },
+  );
+}
+
+export interface KmsKeyProps {
+  /** Cluster name: the alias is `alias/bitte-<cluster>`. */
+  readonly clusterName: string;
+  /** The account id (a reference to `aws_caller_identity`). */
+  readonly accountId: string;
+  /** The primary key's region (the core region). */
+  readonly region: string;
+  /** Provider of that region. */
+  readonly provider: AwsProvider;
+  /**
+   * Other regions of the cluster: each gets a replica (EBS volumes need a key in their own region).
+   * @default none: a single-region key
+   */
+  readonly replicaProviders?: ReadonlyMap<string, AwsProvider>;
+  /** Every region of the cluster, for the key policy's service conditions. */
+  readonly regions: readonly string[];
+}
+
+/**
+ * The cluster's customer-managed key, with rotation on, and replicas in every other region of the
+ * cluster under the same alias. Created only when the spec asks for it.
+ */
+export class KmsKey extends Construct {
+  /** Region → the key's ARN there (the primary in the core region, replicas elsewhere). */
+  readonly arns: ReadonlyMap<string, string>;
+  readonly key: Key;
+
+  constructor(scope: Construct, id: string, props: KmsKeyProps) {
+    super(scope, id);
+    const alias = `alias/bitte-${props.clusterName}`;
+    const replicas = props.replicaProviders ?? new Map<string, AwsProvider>();
+    const keyPolicy = JSON.stringify(clusterKeyPolicy(props.clusterName, props.accountId, props.regions));
+    this.key = new Key(this, "key", {
+      provider: props.provider,
+      description: `Bitte cluster ${props.clusterName}: EBS, SSM parameters, Vault seal, Nomad keyring, bucket`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      multiRegion: replicas.size > 0,
+      policy: keyPolicy,
+    });
+    new KmsAlias(this, "alias", { provider: props.provider, name: alias, targetKeyId: this.key.keyId });
+    const arns = new Map<string, string>([[props.region, this.key.arn]]);
+    for (const [region, provider] of replicas) {
+      const replica = new KmsReplicaKey(this, `replica-${region}`, { provider, primaryKeyArn: this.key.arn, deletionWindowInDays: 30, policy: keyPolicy, description: `Bitte cluster ${props.clusterName} (replica)` });
+      new KmsAlias(this, `alias-${region}`, { provider, name: alias, targetKeyId: replica.keyId });
+      arns.set(region, replica.arn);
+    }
+    this.arns = arns;
+  }
+}

@@ -1,0 +1,76 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Construct } from "constructs";
+import { METADATA_OPTIONS } from "./core-node";
+import { userDataBase64 } from "./user-data";
+
+export interface RoutingGroupProps {
+  readonly provider: AwsProvider;
+  readonly clusterName: string;
+  /** Private subnets of two different zones. */
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: string[];
+  readonly instanceType: string;
+  readonly ami: string;
+  readonly instanceProfileArn: string;
+  readonly userData: string;
+  readonly kmsKeyArn: string;
+  readonly rootVolumeGb: number;
+  /** The load balancer's target group. */
+  readonly targetGroupArn: string;
+  /**
+   * Number of HAProxy instances.
+   * @default 2
+   */
+  readonly size?: number;
+}
+
+/**
+ * HAProxy instances behind the load balancer: a launch template and an auto-scaling group over two
+ * zones, rolled by instance refresh whenever the launch template changes.
+ */
+export class RoutingGroup extends Construct {
+  readonly group: AutoscalingGroup;
+  readonly launchTemplate: LaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: RoutingGroupProps) {
+    super(scope, id);
+    const { provider } = props;
+    const name = `bitte-${props.clusterName}-routing`;
+    const size = props.size ?? 2;
+    this.launchTemplate = new LaunchTemplate(this, "template", {
+      provider,
+      name,
+      imageId: props.ami,
+      instanceType: props.instanceType,
+      iamInstanceProfile: { arn: props.instanceProfileArn },
+      vpcSecurityGroupIds: props.securityGroupIds,
+      metadataOptions: { ...METADATA_OPTIONS },
+      monitoring: { enabled: true },
+      blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeType: "gp3", volumeSize: props.rootVolumeGb, encrypted: "true", kmsKeyId: props.kmsKeyArn, deleteOnTermination: "true" } }],
+      userData: userDataBase64(props.userData),
+      updateDefaultVersion: true,
+      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { Name: "routing", Role: "routing" } })),
+    });
+    this.group = new AutoscalingGroup(this, "group", {
+      provider,
+      name,
+      minSize: size,
+      maxSize: size,
+      desiredCapacity: size,
+      vpcZoneIdentifier: [...props.subnetIds],
+      launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
+      targetGroupArns: [props.targetGroupArn],
+      healthCheckType: "ELB",
+      healthCheckGracePeriod: 300,
+      terminationPolicies: ["OldestLaunchTemplate", "Default"],
+      // Keep one HAProxy serving while the other is replaced.
+      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 50, instanceWarmup: "120" } },
+      tag: [
+        { key: "Name", value: "routing", propagateAtLaunch: true },
+        { key: "Role", value: "routing", propagateAtLaunch: true },
+      ],
+    });
+  }
+}
