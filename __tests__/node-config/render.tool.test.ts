@@ -1,0 +1,81 @@
+/**
+ * The rendered configuration through the products' own checkers: cloud-init's schema, shellcheck
+ * on every script (also the ones extracted from user data), `haproxy -c` and
+ * `victoria-metrics -dryRun`.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { PATHS } from "../../constructs/node-config";
+import { describeWithTools, run } from "../harness/tools";
+import { NODES, cluster, fileOf, renderUserData } from "./render-helpers";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "bitte-node-config-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The configs name the node's CA file, which the checkers open: a throwaway one stands in. */
+function throwawayCa(): string {
+  const ca = join(dir, "ca.pem");
+  run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "ca-key.pem"), "-out", ca, "-subj", "/CN=test", "-days", "1"]);
+  return ca;
+}
+
+describeWithTools(["cloud-init"], "cloud-init schema", () => {
+  test.each(NODES.map((n) => [n.label, n] as const))("accepts the user data of %s", (label, props) => {
+    const path = join(dir, `${label.replace(/\W/g, "_")}.yaml`);
+    writeFileSync(path, renderUserData(props));
+    const r = run("cloud-init", ["schema", "--config-file", path]);
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining("Valid cloud-config") });
+  });
+});
+
+describeWithTools(["shellcheck"], "shellcheck", () => {
+  test("passes every shipped script and the stand-in CLIs", () => {
+    const scripts = join(__dirname, "../../constructs/node-config/scripts");
+    const stubs = join(__dirname, "stubs");
+    const files = [...readdirSync(scripts).map((f) => join(scripts, f)), ...readdirSync(stubs).map((f) => join(stubs, f))];
+    const r = run("shellcheck", ["--severity=style", ...files]);
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  test.each(NODES.map((n) => [n.label, n] as const))("passes every script embedded in the user data of %s", (label, props) => {
+    const doc = parse(renderUserData(props)) as { write_files: { path: string; content: string }[] };
+    const scripts = doc.write_files.filter((f) => f.content.startsWith("#!"));
+    expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript].sort());
+    for (const s of scripts) {
+      const path = join(dir, `${label.replace(/\W/g, "_")}-${s.path.split("/").pop()}`);
+      writeFileSync(path, s.content);
+      const r = run("shellcheck", ["--severity=style", path]);
+      expect(r.stdout + r.stderr).toBe("");
+    }
+    // The environment file the script sources is shell too.
+    const env = join(dir, `${label.replace(/\W/g, "_")}.env`);
+    writeFileSync(env, `#!/usr/bin/env bash\n# shellcheck disable=SC2034\n${fileOf(props, PATHS.bootstrapEnv)}`);
+    expect(run("shellcheck", [env]).stdout).toBe("");
+  });
+});
+
+describeWithTools(["haproxy", "openssl"], "haproxy -c", () => {
+  test("accepts the routing node's configuration", () => {
+    const ca = throwawayCa();
+    const cfg = join(dir, "haproxy.cfg");
+    writeFileSync(cfg, fileOf({ cluster, role: "routing" }, PATHS.haproxyConfig).replaceAll(PATHS.caFile, ca));
+    const r = run("haproxy", ["-c", "-f", cfg], { env: { ...process.env, BITTE_PRIVATE_IP: "127.0.0.1" } });
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining("Configuration file is valid") });
+    expect(r.stdout + r.stderr).not.toMatch(/\[WARNING\]/);
+  });
+});
+
+describeWithTools(["victoria-metrics", "openssl"], "victoria-metrics -dryRun", () => {
+  test("accepts the scrape configuration (strict parsing)", () => {
+    const cfg = join(dir, "scrape.yml");
+    writeFileSync(cfg, fileOf({ cluster, role: "monitoring" }, PATHS.victoriaMetricsConfig).replaceAll(PATHS.caFile, throwawayCa()));
+    const r = run("victoria-metrics", ["-dryRun", `-promscrape.config=${cfg}`], { env: { ...process.env, CONSUL_TOKEN: "test" } });
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining("-promscrape.config is ok") });
+  });
+});
