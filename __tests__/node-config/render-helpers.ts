@@ -18,7 +18,11 @@ export function fileOf(props: NodeUserDataProps, path: string): string {
   return f.content;
 }
 
-export function jsonOf(props: NodeUserDataProps, path: string): Record<string, any> {
+/** Parsed JSON or YAML under test: shape asserted by the tests themselves. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export function jsonOf(props: NodeUserDataProps, path: string): Json {
   return JSON.parse(fileOf(props, path));
 }
 
