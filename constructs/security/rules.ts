@@ -90,5 +90,21 @@ export function clientIngressFrom(role: SgRole): readonly PortSpec[] {
   return ingressRules().filter((r) => r.to === "client" && r.from === role);
 }
 
+/**
+ * The ports a client's security group admits from any of `roles`, each port once: the catalogue's
+ * rules whose target is `client`. A client region outside the core region admits these by CIDR
+ * (security-group references cannot cross regions): from the core VPC what every role there needs
+ * of clients, from another client region what clients need of each other.
+ */
+export function clientPortsFrom(roles: readonly SgRole[]): PortSpec[] {
+  const ports = new Map<string, PortSpec>();
+  for (const r of ingressRules()) {
+    if (r.to !== "client" || !roles.includes(r.from)) continue;
+    const key = `${r.protocol}/${r.port}-${r.toPort ?? r.port}`;
+    if (!ports.has(key)) ports.set(key, { port: r.port, toPort: r.toPort, protocol: r.protocol, what: r.what });
+  }
+  return [...ports.values()];
+}
+
 /** Public ingress: the load balancer's HTTP (redirected) and HTTPS, and nothing else. */
 export const PUBLIC_INGRESS: readonly PortSpec[] = [tcp(80, "HTTP (redirects to HTTPS)"), tcp(443, "HTTPS")];
