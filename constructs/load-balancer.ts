@@ -6,7 +6,6 @@ import { LbListenerRule, type LbListenerRuleCondition } from "@cdktf/provider-aw
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import { TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ADMIN_HOSTS } from "../clusters/spec";
 import { PORTS } from "./ports";
@@ -55,22 +54,22 @@ export class LoadBalancer extends Construct {
       validationMethod: "DNS",
       lifecycle: { createBeforeDestroy: true },
     });
-    // The apex and the wildcard share one validation record; overwrite makes that harmless.
-    const validations = TerraformIterator.fromComplexList(this.certificate.domainValidationOptions, "domain_name");
+    // ACM validates the apex and `*.<domain>` with one and the same CNAME, so one record serves
+    // both; a static address also keeps the plan free of apply-time for_each keys.
+    const dvo = this.certificate.domainValidationOptions.get(0);
     const validationRecord = new Route53Record(this, "validation-record", {
       provider,
-      forEach: validations,
       zoneId: props.zoneId,
-      name: validations.getString("resource_record_name"),
-      type: validations.getString("resource_record_type"),
-      records: [validations.getString("resource_record_value")],
+      name: dvo.resourceRecordName,
+      type: dvo.resourceRecordType,
+      records: [dvo.resourceRecordValue],
       ttl: 300,
       allowOverwrite: true,
     });
     const validated = new AcmCertificateValidation(this, "validation", {
       provider,
       certificateArn: this.certificate.arn,
-      validationRecordFqdns: Token.asList(TerraformIterator.fromResources(validationRecord).pluckProperty("fqdn")),
+      validationRecordFqdns: [validationRecord.fqdn],
     });
 
     this.lb = new Lb(this, "lb", {

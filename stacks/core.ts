@@ -60,6 +60,7 @@ export class CoreStack extends BitteStack {
       provider,
       clusterName: cluster.name,
       vpcId,
+      region: core.name,
       remoteClientCidrs: cluster.regions.filter((r) => !r.isCore).map((r) => r.cidr),
     });
     const sg = (role: "core" | "monitoring" | "routing" | "client" | "alb") => sgs.groups.get(role)?.id as string;

@@ -89,6 +89,17 @@ export interface TerraformTestProps {
   readonly remoteStates?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Assertions Terraform evaluates after the mocked apply. */
   readonly asserts: readonly TfAssert[];
+  /**
+   * Values for computed attributes the mock provider cannot invent usefully (for example a
+   * certificate's validation options, which the configuration indexes), by resource type.
+   * @default none
+   */
+  readonly mockDefaults?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /**
+   * The same for data sources.
+   * @default none
+   */
+  readonly mockDataDefaults?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface TerraformTestResult {
@@ -110,16 +121,69 @@ function hclValue(v: unknown): string {
   return "null";
 }
 
+/**
+ * Resource types whose `arn` other resources take as an argument: the provider validates those as
+ * ARNs even under mocks. Each instance gets a distinct, well-formed ARN (and id where the id has
+ * a checked shape), so equality assertions between references still prove the wiring.
+ */
+const ARN_SERVICES: Readonly<Record<string, string>> = {
+  aws_acm_certificate: "acm",
+  aws_autoscaling_group: "autoscaling",
+  aws_cloudwatch_event_rule: "events",
+  aws_iam_instance_profile: "iam",
+  aws_iam_policy: "iam",
+  aws_iam_role: "iam",
+  aws_kms_key: "kms",
+  aws_kms_replica_key: "kms",
+  aws_launch_template: "ec2",
+  aws_lb: "elasticloadbalancing",
+  aws_lb_listener: "elasticloadbalancing",
+  aws_lb_target_group: "elasticloadbalancing",
+  aws_s3_bucket: "s3",
+  aws_sns_topic: "sns",
+  aws_ssm_document: "ssm",
+};
+
+/** Ids whose shape the provider checks where they are passed on. */
+const ID_PREFIXES: Readonly<Record<string, string>> = { aws_launch_template: "lt-" };
+
+function resourceOverrides(
+  stack: { resource?: Record<string, Record<string, { provider?: string }>>; data?: Record<string, Record<string, { provider?: string }>> },
+  mockDefaults: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+): string[] {
+  const blocks: string[] = [];
+  let serial = 0;
+  for (const [type, instances] of Object.entries(stack.resource ?? {})) {
+    if (!ARN_SERVICES[type] && !mockDefaults[type]) continue;
+    for (const [name, config] of Object.entries(instances)) {
+      const region = config.provider?.startsWith("aws.") ? config.provider.slice(4) : "us-east-1";
+      const service = ARN_SERVICES[type];
+      const values: Record<string, unknown> = { ...mockDefaults[type] };
+      if (service) values.arn = `arn:aws:${service}:${service === "iam" || service === "s3" ? "" : region}:123456789012:mock/${type}/${name}`;
+      if (ID_PREFIXES[type]) values.id = `${ID_PREFIXES[type]}${(++serial).toString(16).padStart(17, "0")}`;
+      // A single override replaces every mocked value of the resource, so it carries them all.
+      blocks.push(`override_resource {\n  target = ${type}.${name}\n  values = ${hclValue(values)}\n}\n`);
+    }
+  }
+  for (const [name, config] of Object.entries(stack.data?.aws_kms_key ?? {})) {
+    blocks.push(`override_data {\n  target = data.aws_kms_key.${name}\n  values = {\n    arn = ${hclString(`arn:aws:kms:${config.provider?.slice(4) ?? "us-east-1"}:123456789012:key/mock-${name}`)}\n  }\n}\n`);
+  }
+  return blocks;
+}
+
 /** The `.tftest.hcl` text: one mock provider per alias, remote-state overrides, one apply run. */
-export function renderTestFile(stack: { provider?: Record<string, Array<{ alias?: string }>> }, props: TerraformTestProps): string {
+export function renderTestFile(stack: { provider?: Record<string, Array<{ alias?: string }>>; resource?: Record<string, Record<string, { provider?: string }>>; data?: Record<string, Record<string, { provider?: string }>> }, props: TerraformTestProps): string {
+  const defaults = Object.entries(props.mockDataDefaults ?? {})
+    .map(([type, values]) => `  mock_data "${type}" {\n    defaults = ${hclValue(values)}\n  }\n`)
+    .join("");
   const mocks = Object.entries(stack.provider ?? {}).flatMap(([name, configs]) =>
-    configs.map((c) => (c.alias ? `mock_provider "${name}" {\n  alias = "${c.alias}"\n}\n` : `mock_provider "${name}" {}\n`)),
+    configs.map((c) => `mock_provider "${name}" {\n${c.alias ? `  alias = "${c.alias}"\n` : ""}${name === "aws" ? defaults : ""}}\n`),
   );
   const overrides = Object.entries(props.remoteStates ?? {}).map(
     ([from, outputs]) => `override_data {\n  target = data.terraform_remote_state.${from}\n  values = {\n  outputs = ${hclValue(outputs)}\n  }\n}\n`,
   );
   const asserts = props.asserts.map((a) => `  assert {\n    condition     = ${a.condition}\n    error_message = ${hclString(a.message)}\n  }\n`);
-  return [...mocks, ...overrides, `run "mocked_apply" {\n  command = apply\n\n${asserts.join("\n")}}\n`].join("\n");
+  return [...mocks, ...overrides, ...resourceOverrides(stack, props.mockDefaults ?? {}), `run "mocked_apply" {\n  command = apply\n\n${asserts.join("\n")}}\n`].join("\n");
 }
 
 function tf(dir: string, env: NodeJS.ProcessEnv, args: string[]): string {
@@ -138,7 +202,7 @@ export function terraformTest(props: TerraformTestProps): TerraformTestResult {
   const mirror = findMirror();
   if (!mirror) throw new Error(terraformUnavailable());
   const dir = mkdtempSync(join(tmpdir(), "bitte-tf-"));
-  const stack = JSON.parse(props.stackJson) as { provider?: Record<string, Array<{ alias?: string }>> };
+  const stack = JSON.parse(props.stackJson) as Parameters<typeof renderTestFile>[0];
   writeFileSync(join(dir, "cdk.tf.json"), props.stackJson);
   mkdirSync(join(dir, "tests"));
   writeFileSync(join(dir, "tests", "stack.tftest.hcl"), renderTestFile(stack, props));
