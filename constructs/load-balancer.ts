@@ -8,14 +8,11 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { Construct } from "constructs";
 import { ADMIN_HOSTS } from "../clusters/spec";
+import { NOMAD_JWKS_PATH, ROUTING_HEALTH_PATH } from "./node-config/haproxy";
 import { PORTS } from "./ports";
 
 /** ALB conditions take at most five values per rule; the host header takes one. */
 const MAX_SOURCE_IPS_PER_RULE = 4;
-/** Public keys Vault and Consul fetch to verify Nomad workload identities; public by design. */
-export const NOMAD_JWKS_PATH = "/.well-known/jwks.json";
-/** HAProxy's health endpoint, answered by the routing nodes themselves. */
-export const ROUTING_HEALTH_PATH = "/haproxy-health";
 
 export interface LoadBalancerProps {
   readonly provider: AwsProvider;

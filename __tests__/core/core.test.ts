@@ -97,6 +97,11 @@ describe("core stack", () => {
       const doc = JSON.parse(p.config.policy as string) as { Statement: Array<{ Sid: string; Resource: string | string[] }> };
       const ssm = doc.Statement.find((s) => s.Sid === "ReadBootstrapParameters");
       for (const arn of [ssm?.Resource].flat()) expect(arn).toMatch(/^arn:aws:ssm:eu-central-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/bitte\/example\//);
+      // Whoever may create bootstrap parameters may never overwrite them.
+      const put = doc.Statement.find((s) => s.Sid === "CreateBootstrapParameters");
+      const deny = doc.Statement.find((s) => s.Sid === "NeverOverwriteBootstrapParameters") as { Effect?: string; Resource?: unknown; Condition?: unknown } | undefined;
+      if (put) expect(deny).toEqual({ Sid: "NeverOverwriteBootstrapParameters", Effect: "Deny", Action: ["ssm:PutParameter"], Resource: put.Resource, Condition: { Bool: { "ssm:Overwrite": "true" } } });
+      else expect(deny).toBeUndefined();
     }
   });
 

@@ -3,6 +3,7 @@
  * secret anywhere; user data small enough for EC2 after gzip; deterministic; dashboards query
  * only metrics from the one list.
  */
+import { NOMAD_JWKS_PATH, ROUTING_HEALTH_PATH } from "../../constructs/node-config/haproxy";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -256,6 +257,12 @@ describe("HAProxy", () => {
     expect(cfg).toContain(`bind 127.0.0.1:${PORTS.haproxyStats}\n    stats enable`);
     const closed = defineCluster({ name: "closed", domain: "c.example.com", coreRegion: "eu-central-1", coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"], clientGroups: [{ name: "w", region: "eu-central-1", instanceType: "m6i.large", min: 1, desired: 1, max: 1 }] });
     expect(fileOf({ cluster: closed, role: "routing" }, PATHS.haproxyConfig)).toContain("http-request deny deny_status 403 if host_admin_consul\n");
+  });
+  test("answers the load balancer's health check itself, and serves Nomad's public keys to anyone", () => {
+    expect(cfg).toContain(`monitor-uri ${ROUTING_HEALTH_PATH}`);
+    expect(cfg).toContain(`acl public_keys path ${NOMAD_JWKS_PATH}`);
+    expect(cfg).toContain("http-request deny deny_status 403 if host_admin_nomad !from_admin !public_keys\n");
+    expect(cfg).toContain("http-request deny deny_status 403 if host_admin_consul !from_admin\n");
   });
 });
 

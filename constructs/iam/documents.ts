@@ -68,6 +68,8 @@ export function nodeRolePolicy(role: NodeRole, ctx: NodePolicyContext): PolicyDo
       // Create-only: the bootstrap never passes --overwrite, so the first writer wins.
       { Sid: "CreateBootstrapParameters", Effect: "Allow", Action: ["ssm:PutParameter"], Resource: access.write.map((n) => ssmParameterArn(ctx, n)) },
       { Sid: "EncryptBootstrapParameters", Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: ctx.coreKeyArn, Condition: viaSsm },
+      // Even a compromised node cannot replace the CA, a gossip key or a token once written.
+      { Sid: "NeverOverwriteBootstrapParameters", Effect: "Deny", Action: ["ssm:PutParameter"], Resource: access.write.map((n) => ssmParameterArn(ctx, n)), Condition: { Bool: { "ssm:Overwrite": "true" } } },
     );
   }
   if (role === "core") {

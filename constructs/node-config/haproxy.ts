@@ -3,6 +3,11 @@ import { PORTS } from "../ports";
 import { PATHS } from "./paths";
 import { VAULT_TLS_SERVER_NAME } from "./vault";
 
+/** Answered by HAProxy itself: the load balancer's target-group health check. */
+export const ROUTING_HEALTH_PATH = "/haproxy-health";
+/** Nomad's workload-identity public keys: Vault and Consul fetch them from outside the admin networks. */
+export const NOMAD_JWKS_PATH = "/.well-known/jwks.json";
+
 /** Instances per backend HAProxy keeps slots for; Consul DNS fills them. */
 const SLOTS = 10;
 
@@ -97,11 +102,14 @@ export function haproxyConfig(cluster: Cluster): string {
     "",
     "frontend ingress",
     `    bind "\${BITTE_PRIVATE_IP}:${PORTS.haproxyHttp}"`,
+    `    monitor-uri ${ROUTING_HEALTH_PATH}`,
     "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+    `    acl public_keys path ${NOMAD_JWKS_PATH}`,
     // The ALB adds the client's address to X-Forwarded-For; its last entry is the real client.
     ...(adminAllowed ? [`    acl from_admin req.hdr_ip(x-forwarded-for,-1) ${cluster.adminCidrs.join(" ")}`] : []),
     ...backends.map((b) => `    acl host_${b.name} var(txn.host) -m str ${b.host}.${cluster.domain}`),
-    ...backends.filter((b) => b.admin).map((b) => `    http-request deny deny_status 403 if host_${b.name}${adminAllowed ? " !from_admin" : ""}`),
+    // Public keys are public: the JWKS path of the Nomad host is the one admin path open to all.
+    ...backends.filter((b) => b.admin).map((b) => `    http-request deny deny_status 403 if host_${b.name}${adminAllowed ? " !from_admin" : ""}${b.host === "nomad" ? " !public_keys" : ""}`),
     ...backends.map((b) => `    use_backend ${b.name} if host_${b.name}`),
     "    default_backend no_route",
     "",
