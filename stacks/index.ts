@@ -5,14 +5,19 @@ import { ConsulStack } from "./consul";
 import { CoreStack } from "./core";
 import { JobsStack } from "./jobs";
 import { NetworkStack } from "./network";
+import { StateStack } from "./state";
 
 export interface AddStacksOptions {
   /** Job files loaded and checked by `loadJobs`, already restricted by `BITTE_JOBS`. */
   readonly jobs: readonly CheckedJob[];
 }
 
-/** Everything a cluster deploys, in deploy order: network → core → consul → clients → jobs. */
+/**
+ * Everything a cluster deploys, in deploy order: (state →) network → core → consul → clients → jobs.
+ * The `state` stack exists only for the S3 backend.
+ */
 export function addStacks(app: App, cluster: Cluster, options: AddStacksOptions): void {
+  if (cluster.backend.type === "s3") new StateStack(app, "state", { cluster });
   new NetworkStack(app, "network", { cluster });
   new CoreStack(app, "core", { cluster });
   new ConsulStack(app, "consul", { cluster });

@@ -334,6 +334,10 @@ export function defineCluster(spec: ClusterSpec): Cluster {
   }));
   const regions = planRegions(spec, clientGroups, c);
   const image = resolveImage(spec, regions.map((r) => r.name), c);
+  const stateRegion = spec.backend?.type === "s3" ? spec.backend.region : undefined;
+  if (stateRegion !== undefined && regions.length > 0 && !regions.some((r) => r.name === stateRegion)) {
+    c.add("backend.region", stateRegion, "the state is encrypted with the cluster key, which exists only in the cluster's regions", `use one of ${regions.map((r) => r.name).join(", ")}, or leave it out for the core region`);
+  }
   if (c.problems.length > 0) throw new ClusterSpecError(spec.name, c.problems);
 
   const coreRegion = regions[0];
