@@ -3,6 +3,7 @@
  * name here, so a rename on either side is one edit.
  */
 import type { Cluster } from "../clusters/spec/types";
+import { SSM_PARAMETERS } from "../constructs/node-config/ssm";
 
 /** Stacks `bitte deploy` runs, in order (`cdktf deploy <id>` each). */
 export const DEPLOY_ORDER = ["network", "core", "consul", "clients", "jobs"] as const;
@@ -32,9 +33,10 @@ export interface TokenParameter {
 }
 
 export const TOKEN_PARAMETERS: readonly TokenParameter[] = [
-  { service: "consul", suffix: "/consul/bootstrap-token", env: "CONSUL_HTTP_TOKEN", addrEnv: "CONSUL_HTTP_ADDR" },
-  { service: "nomad", suffix: "/nomad/bootstrap-token", env: "NOMAD_TOKEN", addrEnv: "NOMAD_ADDR" },
-  { service: "vault", suffix: "/vault/root-token", env: "VAULT_TOKEN", addrEnv: "VAULT_ADDR" },
+  // The names the first boot writes (constructs/node-config/ssm.ts).
+  { service: "consul", suffix: `/${SSM_PARAMETERS.consulManagementToken}`, env: "CONSUL_HTTP_TOKEN", addrEnv: "CONSUL_HTTP_ADDR" },
+  { service: "nomad", suffix: `/${SSM_PARAMETERS.nomadManagementToken}`, env: "NOMAD_TOKEN", addrEnv: "NOMAD_ADDR" },
+  { service: "vault", suffix: `/${SSM_PARAMETERS.vaultRootToken}`, env: "VAULT_TOKEN", addrEnv: "VAULT_ADDR" },
 ];
 
 /** Public endpoint of a HashiCorp service: `https://<service>.<domain>`. */

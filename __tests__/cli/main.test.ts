@@ -145,7 +145,7 @@ describe("bitte deploy", () => {
     const aws = regionalClients();
     mockClient(aws.ssm("eu-central-1") as SSMClient)
       .on(GetParametersCommand)
-      .resolves({ Parameters: [{ Name: "/bitte/example/consul/bootstrap-token", Value: "C" }, { Name: "/bitte/example/nomad/bootstrap-token", Value: "N" }, { Name: "/bitte/example/vault/root-token", Value: "V" }] });
+      .resolves({ Parameters: [{ Name: "/bitte/example/consul/management-token", Value: "C" }, { Name: "/bitte/example/nomad/management-token", Value: "N" }, { Name: "/bitte/example/vault/root-token", Value: "V" }] });
     const ctx = testContext({ aws });
     await deploy(ctx, cluster, { stacks: ["consul", "jobs"], autoApprove: true });
     expect(ctx.calls.map((c) => c.args[2])).toEqual(["consul", "jobs"]);

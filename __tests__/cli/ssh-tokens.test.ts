@@ -83,7 +83,7 @@ describe("bitte ssh", () => {
 
 describe("bitte tokens", () => {
   const names = tokenParameterNames(cluster);
-  const stored = { "/bitte/example/consul/bootstrap-token": "c0n5u1-70k3n", "/bitte/example/nomad/bootstrap-token": "n0m4d", "/bitte/example/vault/root-token": "hvs.it's-root" };
+  const stored = { "/bitte/example/consul/management-token": "c0n5u1-70k3n", "/bitte/example/nomad/management-token": "n0m4d", "/bitte/example/vault/root-token": "hvs.it's-root" };
 
   function ssmWith(values: Record<string, string>) {
     const aws = regionalClients();
@@ -131,14 +131,14 @@ describe("bitte tokens", () => {
   test("without --export prints one line per token", async () => {
     const { aws } = ssmWith(stored);
     const text = tokenTable(await readTokens(cluster, aws));
-    expect(text.split("\n")[0]).toBe("consul  c0n5u1-70k3n  (/bitte/example/consul/bootstrap-token)");
+    expect(text.split("\n")[0]).toBe("consul  c0n5u1-70k3n  (/bitte/example/consul/management-token)");
     expect(exportLines(cluster, await readTokens(cluster, aws))).toContain("export NOMAD_TOKEN='n0m4d'");
   });
 
   test("a token not stored yet is an error that names it and says why", async () => {
-    const { aws } = ssmWith({ "/bitte/example/consul/bootstrap-token": "x" });
+    const { aws } = ssmWith({ "/bitte/example/consul/management-token": "x" });
     const err = (await readTokens(cluster, aws).catch((e) => e)) as CliError;
-    expect(err.message).toBe("Not in SSM Parameter Store (eu-central-1): /bitte/example/nomad/bootstrap-token, /bitte/example/vault/root-token.");
+    expect(err.message).toBe("Not in SSM Parameter Store (eu-central-1): /bitte/example/nomad/management-token, /bitte/example/vault/root-token.");
     expect(err.hint).toMatch(/first boot/);
   });
 
