@@ -45,6 +45,7 @@ export class ClientsStack extends BitteStack {
     const coreCidr = (cluster.regions.find((r) => r.isCore) ?? cluster.regions[0]).cidr;
     const remoteCidrs = clientRegions.filter((r) => !r.isCore).map((r) => r.cidr);
     const tags = defaultTags(cluster);
+    const instanceProfileArn = core.getString(coreOutputs.instanceProfileArn("client"));
 
     const groups: ClientAutoScalingGroup[] = [];
     const drains = new Map<string, RegionDrain>();
@@ -78,7 +79,7 @@ export class ClientsStack extends BitteStack {
             subnetIds: g.zones.map((z) => network.getString(networkOutputs.privateSubnetId(z))),
             securityGroupIds: [securityGroupId],
             ami,
-            instanceProfileArn: core.getString(coreOutputs.instanceProfileArn("client")),
+            instanceProfileArn,
             userData: renderUserData({ cluster, role: "client", region: region.name, nodeClass: g.nodeClass }),
             kmsKeyArn,
             rootVolumeGb: g.rootVolumeGb,

@@ -217,10 +217,32 @@ describe.each(CLUSTERS)("clients stack properties (%s cluster)", (_name, cluster
     }
   });
 
-  test("client security groups stay within AWS's default 60 inbound rules", () => {
+  test("client security groups stay within AWS's default 60 inbound rules (a prefix list counts its maximum entries)", () => {
+    const lists = new Map(resources(json, "aws_ec2_managed_prefix_list").map((l) => [`\${${l.address}.id}`, Number(l.config.max_entries)]));
     const counts = new Map<string, number>();
-    for (const r of resources(json, "aws_vpc_security_group_ingress_rule")) counts.set(String(r.config.security_group_id), (counts.get(String(r.config.security_group_id)) ?? 0) + 1);
+    for (const r of resources(json, "aws_vpc_security_group_ingress_rule")) {
+      const sg = String(r.config.security_group_id);
+      counts.set(sg, (counts.get(sg) ?? 0) + (r.config.prefix_list_id ? (lists.get(String(r.config.prefix_list_id)) as number) : 1));
+    }
     for (const n of counts.values()) expect(n).toBeLessThanOrEqual(60);
+  });
+
+  test("each client region outside the core admits the other client regions through its prefix list", () => {
+    const remote = clientRegions(cluster).filter((r) => !r.isCore);
+    for (const region of remote) {
+      const lists = resources(json, "aws_ec2_managed_prefix_list").filter((l) => regionOf(l) === region.name);
+      const others = remote.filter((r) => r !== region).map((r) => r.cidr);
+      if (others.length === 0) {
+        expect(lists).toEqual([]);
+        continue;
+      }
+      expect(lists).toHaveLength(1);
+      expect((lists[0].config.entry as Array<{ cidr: string }>).map((e) => e.cidr)).toEqual(others);
+      expect(lists[0].config.max_entries).toBe(others.length);
+      const rules = resources(json, "aws_vpc_security_group_ingress_rule").filter((r) => r.config.prefix_list_id === `\${${lists[0].address}.id}`);
+      expect(rules.map((r) => `${r.config.ip_protocol}/${r.config.from_port}-${r.config.to_port}`).sort()).toEqual(clientPortsFrom(["client"]).map((p) => `${p.protocol}/${p.port}-${p.toPort ?? p.port}`).sort());
+      for (const r of rules) expect(regionOf(r)).toBe(region.name);
+    }
   });
 });
 
