@@ -1,6 +1,7 @@
 import type { App } from "cdktf";
 import type { Cluster } from "../clusters/spec";
 import type { CheckedJob } from "../constructs/jobs/checks";
+import { ClientsStack } from "./clients";
 import { ConsulStack } from "./consul";
 import { CoreStack } from "./core";
 import { JobsStack } from "./jobs";
@@ -21,5 +22,6 @@ export function addStacks(app: App, cluster: Cluster, options: AddStacksOptions)
   new NetworkStack(app, "network", { cluster });
   new CoreStack(app, "core", { cluster });
   new ConsulStack(app, "consul", { cluster });
+  new ClientsStack(app, "clients", { cluster });
   new JobsStack(app, "jobs", { cluster, jobs: options.jobs });
 }
