@@ -3,38 +3,26 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
 import { ClientAutoScalingGroup, DRAIN_HOOK_NAME, DrainRole, drainTimings, RegionClientSecurityGroup, RegionDrain } from "../constructs/client-group";
 import { machineImage } from "../constructs/machine-image";
-import { renderUserData } from "../constructs/node-config";
+import { CLIENT_DRAIN_DEADLINE_SECONDS, renderUserData } from "../constructs/node-config";
 import { BitteStack, defaultTags, regionProviders, type BitteStackProps } from "./base";
 import { coreOutputs, networkOutputs, output } from "./outputs";
-
-export interface ClientsStackProps extends BitteStackProps {
-  /**
-   * How long a terminating client's Nomad node drains before remaining allocations are stopped
-   * (`nomad node drain -deadline`), in seconds. The lifecycle hook and the command's timeout are
-   * derived from it.
-   * @default 900
-   */
-  readonly drainDeadlineSeconds?: number;
-}
-
-/** Defaults of the stack's optional props. */
-export const CLIENTS_DEFAULTS = Object.freeze({ drainDeadlineSeconds: 900 });
 
 /**
  * The `clients` workspace: a launch template and auto-scaling group per client group of the spec,
  * in its region and zones, rolled by instance refresh; the security group of each client region
  * outside the core region (the core region's comes from `core`); and draining on termination: a
  * lifecycle hook per group, and per region an EventBridge rule that sends the terminating instance
- * the drain document.
+ * the drain document. The drain's timings come from the client agents' drain deadline
+ * (`CLIENT_DRAIN_DEADLINE_SECONDS`), which the node configuration also writes.
  */
 export class ClientsStack extends BitteStack {
   readonly groups: readonly ClientAutoScalingGroup[];
   readonly drains: ReadonlyMap<string, RegionDrain>;
 
-  constructor(scope: Construct, id: "clients", props: ClientsStackProps) {
+  constructor(scope: Construct, id: "clients", props: BitteStackProps) {
     super(scope, id, props);
     const { cluster } = props;
-    const timings = drainTimings(props.drainDeadlineSeconds ?? CLIENTS_DEFAULTS.drainDeadlineSeconds);
+    const timings = drainTimings(CLIENT_DRAIN_DEADLINE_SECONDS);
     const clientRegions = cluster.regions.filter((r) => cluster.clientGroups.some((g) => g.region === r.name));
     // The core region's provider carries the global IAM role even when no clients run there.
     const providers = regionProviders(this, cluster, [...new Set([cluster.coreRegion, ...clientRegions.map((r) => r.name)])]);
@@ -96,8 +84,6 @@ export class ClientsStack extends BitteStack {
           provider,
           clusterName: cluster.name,
           region: region.name,
-          ssmPrefix: cluster.ssmPrefix,
-          ssmRegion: cluster.coreRegion,
           timings,
           groupNames: made.map((g) => g.groupName),
           hookName: DRAIN_HOOK_NAME,

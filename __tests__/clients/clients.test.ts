@@ -3,10 +3,10 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { defineCluster, type Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { CLIENT_METADATA_OPTIONS, DRAIN_HOOK_NAME, DRAIN_SCRIPT, drainTimings, TERMINATE_ACTION_DETAIL_TYPE } from "../../constructs/client-group";
-import { renderUserData } from "../../constructs/node-config";
+import { DRAIN_GRACE_SECONDS } from "../../constructs/client-group/drain";
+import { CLIENT_DRAIN_DEADLINE_SECONDS, PATHS, renderNodeFiles, renderUserData } from "../../constructs/node-config";
 import { clientIngressFrom, clientPortsFrom, ingressRules } from "../../constructs/security/rules";
 import large from "../../scripts/large-cluster";
-import { CLIENTS_DEFAULTS } from "../../stacks/clients";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { allResources, ref, regionOf, resources } from "../harness/synth";
 import { clientsStack, documentContent, drainResources, groupResources, remote, userDataOf } from "./helpers";
@@ -83,12 +83,15 @@ describe("clients stack (example)", () => {
       const commands = step.inputs.runCommand.join("\n");
       expect(commands).toContain(`\n${DRAIN_SCRIPT}BITTE_DRAIN_SCRIPT\n`);
       expect(commands).toContain(`export BITTE_REGION='${region.name}'`);
-      expect(commands).toContain(`export BITTE_DRAIN_DEADLINE='${CLIENTS_DEFAULTS.drainDeadlineSeconds}'`);
+      expect(commands).toContain(`export BITTE_DRAIN_DEADLINE='${CLIENT_DRAIN_DEADLINE_SECONDS}'`);
+      // No shared token: the document passes no SSM parameter to read one from.
+      expect(commands).not.toMatch(/BITTE_SSM_|TOKEN/);
       // The only `${` Terraform sees are escaped ones.
       expect(String(document.config.content)).not.toMatch(/(^|[^$])\$\{/);
     }
-    expect(DRAIN_SCRIPT).toContain("nomad node eligibility -self -disable");
-    expect(DRAIN_SCRIPT).toMatch(/nomad node drain -self -enable -deadline "\$\{BITTE_DRAIN_DEADLINE\}s" -yes/);
+    // The agent drains itself on stop (drain_on_shutdown); the script calls neither the Nomad CLI nor SSM.
+    expect(DRAIN_SCRIPT).toContain('timeout "$((BITTE_DRAIN_DEADLINE + BITTE_DRAIN_GRACE))" systemctl stop nomad');
+    expect(DRAIN_SCRIPT).not.toMatch(/^\s*(nomad|aws ssm)\b|NOMAD_TOKEN|get-parameter/m);
     expect(DRAIN_SCRIPT).toMatch(/aws autoscaling complete-lifecycle-action[^\n]*\\\n[^\n]*--lifecycle-hook-name "\$BITTE_HOOK" --auto-scaling-group-name "\$BITTE_GROUP"[^\n]*\\\n[^\n]*--instance-id "\$BITTE_INSTANCE_ID" --lifecycle-action-result CONTINUE/);
   });
 
@@ -185,7 +188,7 @@ describe.each(CLUSTERS)("clients stack properties (%s cluster)", (_name, cluster
   });
 
   test("hook, rule, document and target of each region are wired to exactly that region's groups", () => {
-    const timings = drainTimings(CLIENTS_DEFAULTS.drainDeadlineSeconds);
+    const timings = drainTimings(CLIENT_DRAIN_DEADLINE_SECONDS);
     const [role] = resources(json, "aws_iam_role");
     for (const region of clientRegions(cluster)) {
       const groups = cluster.clientGroups.filter((g) => g.region === region.name);
@@ -277,13 +280,23 @@ describe("spec options", () => {
     expect(resources(json, "aws_ssm_document").map(regionOf)).toEqual(["us-west-2"]);
   });
 
-  test("the drain deadline sets the hook's heartbeat and the command's timeout", () => {
-    const { json } = clientsStack(example, { drainDeadlineSeconds: 1800 });
-    const t = drainTimings(1800);
+  test("the client agents' drain deadline sets the hook's heartbeat and the command's timeout, which outlast the agent's stop", () => {
+    const { json } = clientsStack(example);
+    const t = drainTimings(CLIENT_DRAIN_DEADLINE_SECONDS);
     for (const h of resources(json, "aws_autoscaling_lifecycle_hook")) expect(h.config.heartbeat_timeout).toBe(t.heartbeatSeconds);
     const content = JSON.parse(documentContent(drainResources(json, "eu-central-1").document)) as { mainSteps: Array<{ inputs: { timeoutSeconds: string; runCommand: string[] } }> };
     expect(content.mainSteps[0].inputs.timeoutSeconds).toBe(String(t.commandTimeoutSeconds));
-    expect(content.mainSteps[0].inputs.runCommand).toContain("export BITTE_DRAIN_DEADLINE='1800'");
+    expect(content.mainSteps[0].inputs.runCommand).toContain(`export BITTE_DRAIN_DEADLINE='${CLIENT_DRAIN_DEADLINE_SECONDS}'`);
+    expect(content.mainSteps[0].inputs.runCommand).toContain(`export BITTE_DRAIN_GRACE='${DRAIN_GRACE_SECONDS}'`);
+    // One deadline: the one the client agents drain with (their user data is the renderer's, tested above).
+    const g = example.clientGroups[0];
+    const files = renderNodeFiles({ cluster: example, role: "client", region: g.region, nodeClass: g.nodeClass });
+    const fileIn = (path: string) => files.find((f) => f.path === path)?.content ?? "";
+    expect(JSON.parse(fileIn(`${PATHS.nomadDir}/nomad.json`)).client.drain_on_shutdown.deadline).toBe(`${t.deadlineSeconds}s`);
+    // systemd waits as long as the script's `timeout`, and the command outlasts both.
+    const stop = Number(/^TimeoutStopSec=(\d+)$/m.exec(fileIn("/etc/systemd/system/nomad.service"))?.[1]);
+    expect(stop).toBe(t.deadlineSeconds + DRAIN_GRACE_SECONDS);
+    expect(t.commandTimeoutSeconds).toBeGreaterThan(stop);
   });
 
   test("a deadline the hook cannot outlast is refused with the allowed range", () => {

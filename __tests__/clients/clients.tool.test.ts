@@ -2,7 +2,7 @@
  * The clients stack through real programs: Terraform (init, validate and a mocked apply with the
  * network and core outputs overridden), cloud-init's schema on every group's user data as it lands
  * in the JSON, shellcheck on the drain script and the document's wrapper, and the drain script run
- * end to end against stand-in `aws`, `nomad`, `curl` and `systemctl`.
+ * end to end against stand-in `aws`, `curl`, `timeout` and `systemctl` (and a `nomad` it must not call).
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,6 +13,8 @@ import { promisify } from "node:util";
 import type { Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { DRAIN_PARAMETERS } from "../../constructs/client-group";
+import { DRAIN_GRACE_SECONDS } from "../../constructs/client-group/drain";
+import { CLIENT_DRAIN_DEADLINE_SECONDS } from "../../constructs/node-config";
 import large from "../../scripts/large-cluster";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { resources, type StackJson } from "../harness/synth";
@@ -126,8 +128,8 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
   });
 });
 
-/** Stand-ins that log their arguments (and the Nomad token they see) to `calls`. */
-function stubs(root: string, opts: { selfId: string; token?: string; drainFails?: boolean }): { bin: string; calls: string } {
+/** Stand-ins that log their arguments to `calls`; `timeout` logs and runs its command. */
+function stubs(root: string, opts: { selfId: string; stopFails?: boolean }): { bin: string; calls: string } {
   const bin = join(root, "bin");
   const calls = join(root, "calls");
   mkdirSync(bin);
@@ -137,16 +139,17 @@ function stubs(root: string, opts: { selfId: string; token?: string; drainFails?
     chmodSync(join(bin, name), 0o755);
   };
   stub("curl", `case "$*" in *api/token*) echo imds-token ;; *instance-id*) echo ${opts.selfId} ;; esac`);
-  const ssm = opts.token === undefined ? 'echo "AccessDeniedException" >&2; exit 254' : `echo ${opts.token}`;
-  stub("aws", `case "$1 $2" in "ssm get-parameter") ${ssm} ;; esac`);
-  stub("nomad", `echo "nomad-token=$NOMAD_TOKEN addr=$NOMAD_ADDR" >>"${calls}"\n${opts.drainFails ? 'case "$*" in *drain*) exit 1 ;; esac' : ""}`);
-  stub("systemctl", "");
+  stub("aws", "");
+  stub("nomad", "");
+  stub("timeout", 'shift; exec "$@"');
+  stub("systemctl", opts.stopFails ? "exit 1" : "");
   return { bin, calls };
 }
 
 describeWithTools(["bash"], "the drain document run end to end against stand-ins", () => {
   const params = { InstanceId: "i-0123456789abcdef0", AutoScalingGroupName: "bitte-example-workers", LifecycleHookName: "nomad-drain" };
   const complete = `aws autoscaling complete-lifecycle-action --region eu-central-1 --lifecycle-hook-name nomad-drain --auto-scaling-group-name bitte-example-workers --instance-id ${params.InstanceId} --lifecycle-action-result CONTINUE`;
+  const stop = [`timeout ${CLIENT_DRAIN_DEADLINE_SECONDS + DRAIN_GRACE_SECONDS} systemctl stop nomad`, "systemctl stop nomad"];
 
   function runDocument(name: string, opts: Parameters<typeof stubs>[1]): { status: number; calls: string[]; stderr: string } {
     const root = join(dir, name);
@@ -157,38 +160,24 @@ describeWithTools(["bash"], "the drain document run end to end against stand-ins
   }
 
   test("another instance of the group does nothing", () => {
-    const r = runDocument("other", { selfId: "i-0fedcba9876543210", token: "t" });
+    const r = runDocument("other", { selfId: "i-0fedcba9876543210" });
     expect(r.status).toBe(0);
     expect(r.calls.filter((c) => !c.startsWith("curl"))).toEqual([]);
     expect(r.stderr).toMatch(/not the terminating instance/);
   });
 
-  test("with a drain token: ineligible, drained with the deadline, then the action completed", () => {
-    const r = runDocument("token", { selfId: params.InstanceId, token: "s3cr3t" });
+  test("the terminating instance stops the agent (which drains) under the deadline and grace, then completes the action", () => {
+    const r = runDocument("terminating", { selfId: params.InstanceId });
     expect(r.status).toBe(0);
-    const steps = r.calls.filter((c) => !c.startsWith("curl") && !c.startsWith("aws ssm"));
-    expect(steps).toEqual([
-      "nomad node eligibility -self -disable",
-      "nomad-token=s3cr3t addr=https://127.0.0.1:4646",
-      "nomad node drain -self -enable -deadline 900s -yes",
-      "nomad-token=s3cr3t addr=https://127.0.0.1:4646",
-      complete,
-    ]);
-    // The token travels in the environment, never on a command line.
-    expect(r.calls.filter((c) => c.startsWith("nomad ") && c.includes("s3cr3t"))).toEqual([]);
+    // No Nomad CLI, no SSM: the agent drains itself with its own identity.
+    expect(r.calls.filter((c) => !c.startsWith("curl"))).toEqual([...stop, complete]);
   });
 
-  test("without a readable token: the agent is stopped (drain_on_shutdown), then the action completed", () => {
-    const r = runDocument("no-token", { selfId: params.InstanceId });
+  test("a failed stop still completes the action", () => {
+    const r = runDocument("stop-fails", { selfId: params.InstanceId, stopFails: true });
     expect(r.status).toBe(0);
-    expect(r.calls.filter((c) => !c.startsWith("curl") && !c.startsWith("aws ssm"))).toEqual(["systemctl stop nomad", complete]);
-  });
-
-  test("a failed drain still completes the action", () => {
-    const r = runDocument("drain-fails", { selfId: params.InstanceId, token: "t", drainFails: true });
-    expect(r.status).toBe(0);
-    expect(r.calls[r.calls.length - 1]).toBe(complete);
-    expect(r.stderr).toMatch(/draining failed/);
+    expect(r.calls.filter((c) => !c.startsWith("curl"))).toEqual([...stop, complete]);
+    expect(r.stderr).toMatch(/stopping the Nomad agent failed/);
   });
 
   test("parameters the document's patterns refuse cannot reach the script", () => {

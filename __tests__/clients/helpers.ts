@@ -2,7 +2,7 @@
 import { gunzipSync } from "node:zlib";
 import type { Cluster } from "../../clusters/spec";
 import { terraformUnescape } from "../../constructs/jobs/escape";
-import { ClientsStack, type ClientsStackProps } from "../../stacks/clients";
+import { ClientsStack } from "../../stacks/clients";
 import { CoreStack } from "../../stacks/core";
 import { NetworkStack } from "../../stacks/network";
 import { ref, regionOf, resources, synth, type StackJson, type Synthesized, type TfResource } from "../harness/synth";
@@ -19,9 +19,8 @@ function cached(key: string, build: () => Synthesized): Synthesized {
 }
 const key = (kind: string, cluster: Cluster) => `${kind}:${cluster.name}:${cluster.regions.length}:${cluster.clientGroups.length}`;
 
-export function clientsStack(cluster: Cluster, props: Omit<ClientsStackProps, "cluster"> = {}): Synthesized {
-  const build = () => synth((app) => new ClientsStack(app, "clients", { cluster, ...props }));
-  return Object.keys(props).length > 0 ? build() : cached(key("clients", cluster), build);
+export function clientsStack(cluster: Cluster): Synthesized {
+  return cached(key("clients", cluster), () => synth((app) => new ClientsStack(app, "clients", { cluster })));
 }
 
 /** `override_data` values for `network` and `core`: every output those stacks declare, mocked. */

@@ -11,6 +11,8 @@ import { parse } from "yaml";
 import { defineCluster } from "../../clusters/spec";
 import {
   AUTO_JOIN_TAG_KEY,
+  CLIENT_DRAIN_DEADLINE_SECONDS,
+  CLIENT_DRAIN_GRACE_SECONDS,
   DASHBOARD_FILES,
   DATA_VOLUME_MOUNT,
   METRIC_NAMES,
@@ -21,6 +23,7 @@ import {
   ssmAccess,
 } from "../../constructs/node-config";
 import { allConsulServiceNames } from "../../constructs/node-config/consul";
+import { serviceUnit } from "../../constructs/node-config/systemd";
 import { PORTS } from "../../constructs/ports";
 import { clusterKeyId } from "../../stacks/base";
 import { NODES, cluster, fileOf, jsonOf, renderNodeFiles, renderUserData, type Json } from "./render-helpers";
@@ -175,6 +178,27 @@ describe("Nomad", () => {
     });
     expect(JSON.stringify(n)).not.toMatch(/"token"/);
   });
+  test("clients drain themselves when their agent stops: leave_on_terminate and drain_on_shutdown with the one deadline", () => {
+    const n = jsonOf(client, `${PATHS.nomadDir}/nomad.json`) as { leave_on_terminate: boolean; client: Record<string, unknown> };
+    expect(n.leave_on_terminate).toBe(true);
+    expect(n.client.drain_on_shutdown).toEqual({ deadline: `${CLIENT_DRAIN_DEADLINE_SECONDS}s`, force: false, ignore_system_jobs: false });
+    // Servers neither leave on SIGTERM (the agent's default) nor drain.
+    const server = jsonOf(core, `${PATHS.nomadDir}/nomad.json`) as Record<string, unknown>;
+    expect(server).not.toHaveProperty("leave_on_terminate");
+    expect(JSON.stringify(server)).not.toContain("drain_on_shutdown");
+  });
+  test("the client unit stops the agent with SIGTERM (leave_on_terminate), only the agent, and waits out the drain", () => {
+    const unit = fileOf(client, "/etc/systemd/system/nomad.service");
+    expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
+    expect(unit).toMatch(/^KillMode=process$/m);
+    // Longer than systemd's 90 s default: the drain deadline plus the grace for the last tasks.
+    expect(unit).toMatch(new RegExp(`^TimeoutStopSec=${CLIENT_DRAIN_DEADLINE_SECONDS + CLIENT_DRAIN_GRACE_SECONDS}$`, "m"));
+    expect(CLIENT_DRAIN_DEADLINE_SECONDS + CLIENT_DRAIN_GRACE_SECONDS).toBeGreaterThan(90);
+    // The server unit keeps systemd's defaults.
+    const server = fileOf(core, "/etc/systemd/system/nomad.service");
+    expect(server).not.toMatch(/^(TimeoutStopSec|KillMode)=/m);
+    expect(server).toMatch(/^KillSignal=SIGINT$/m);
+  });
 });
 
 describe("systemd units", () => {
@@ -188,6 +212,12 @@ describe("systemd units", () => {
     }
     // The Nomad client runs as root (Docker, task mounts) but still gains no privileges.
     expect(fileOf(client, "/etc/systemd/system/nomad.service")).toMatch(/User=root[\s\S]*NoNewPrivileges=yes[\s\S]*Restart=on-failure/);
+  });
+  test("serviceUnit: a stop timeout and kill mode only when asked, whole seconds only", () => {
+    const base = { description: "x", user: "x", execStart: "/bin/x" };
+    expect(serviceUnit(base)).not.toMatch(/^(TimeoutStopSec|KillMode)=/m);
+    expect(serviceUnit({ ...base, timeoutStopSec: 600, killMode: "process" })).toMatch(/^KillMode=process\nTimeoutStopSec=600$/m);
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => serviceUnit({ ...base, timeoutStopSec: bad })).toThrow(/whole seconds/);
   });
   test("services bind to localhost or the private address, never every interface", () => {
     expect(fileOf(core, "/etc/systemd/system/prometheus-node-exporter.service.d/bitte.conf")).toContain("--web.listen-address=${BITTE_PRIVATE_IP}:9100");

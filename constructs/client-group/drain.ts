@@ -9,16 +9,10 @@ import { SsmDocument } from "@cdktf/provider-aws/lib/ssm-document";
 import { Construct } from "constructs";
 import { policy, type PolicyDocument } from "../iam/documents";
 import { terraformLiteral } from "../jobs/escape";
-import { PATHS } from "../node-config/paths";
+import { CLIENT_DRAIN_GRACE_SECONDS } from "../node-config/nomad";
 
 /** The drain script shipped next to this file; the SSM document embeds it verbatim. */
 export const DRAIN_SCRIPT = readFileSync(join(__dirname, "scripts", "bitte-drain.sh"), "utf8");
-
-/**
- * The SSM SecureString (relative to the cluster's prefix) the drain script reads a Nomad token
- * with `node:write` from. Not created yet: see the README's "Draining" section.
- */
-export const DRAIN_TOKEN_PARAMETER = "nomad/client-drain-token";
 
 /** The event AWS Auto Scaling sends to EventBridge when a termination hook holds an instance. */
 export const TERMINATE_ACTION_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action";
@@ -26,14 +20,14 @@ export const TERMINATE_ACTION_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Ac
 /** Run Command takes at most this many values in its one target. */
 export const MAX_RUN_COMMAND_TARGET_VALUES = 50;
 
-/** Seconds after the drain deadline for tasks to stop (kill timeouts). */
-export const DRAIN_GRACE_SECONDS = 120;
+/** Seconds after the drain deadline for tasks to stop (kill timeouts): the client unit's, so the stop and its `timeout` end together. */
+export const DRAIN_GRACE_SECONDS = CLIENT_DRAIN_GRACE_SECONDS;
 /** The longest heartbeat timeout of a lifecycle hook (two hours). */
 export const MAX_HOOK_HEARTBEAT_SECONDS = 7200;
 
 /** Every timeout of the drain, derived from the Nomad drain deadline so they nest. */
 export interface DrainTimings {
-  /** `nomad node drain -deadline`. */
+  /** The Nomad client's `drain_on_shutdown` deadline. */
   readonly deadlineSeconds: number;
   /** The Run Command's execution timeout: the deadline, the grace for tasks to stop, and a minute to complete the action. */
   readonly commandTimeoutSeconds: number;
@@ -56,9 +50,6 @@ export interface DrainDocumentProps {
   readonly clusterName: string;
   /** Region of the document and its instances (for the Auto Scaling call). */
   readonly region: string;
-  /** The cluster's SSM prefix (`/bitte/<cluster>`) and its region. */
-  readonly ssmPrefix: string;
-  readonly ssmRegion: string;
   readonly timings: DrainTimings;
 }
 
@@ -86,10 +77,6 @@ export function drainDocument(props: DrainDocumentProps): Record<string, unknown
     BITTE_REGION: props.region,
     BITTE_DRAIN_DEADLINE: String(props.timings.deadlineSeconds),
     BITTE_DRAIN_GRACE: String(DRAIN_GRACE_SECONDS),
-    BITTE_SSM_PREFIX: props.ssmPrefix,
-    BITTE_SSM_REGION: props.ssmRegion,
-    BITTE_CA_FILE: PATHS.caFile,
-    BITTE_DRAIN_TOKEN_PARAMETER: DRAIN_TOKEN_PARAMETER,
   };
   const runCommand = [
     "set -eu",

@@ -3,7 +3,6 @@ export { ClientAutoScalingGroup, CLIENT_GROUP_DEFAULTS, CLIENT_METADATA_OPTIONS,
 export {
   DRAIN_PARAMETERS,
   DRAIN_SCRIPT,
-  DRAIN_TOKEN_PARAMETER,
   DrainRole,
   drainDocument,
   drainDocumentName,

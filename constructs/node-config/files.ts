@@ -7,7 +7,7 @@ import { allConsulServiceNames, consulConfig, consulServices } from "./consul";
 import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
 import { haproxyConfig } from "./haproxy";
-import { nomadConfig } from "./nomad";
+import { CLIENT_DRAIN_DEADLINE_SECONDS, CLIENT_DRAIN_GRACE_SECONDS, nomadConfig } from "./nomad";
 import { grafanaDashboardProvider, grafanaDatasources, lokiConfig, promtailConfig, RETENTION, scrapeConfig } from "./observability";
 import { PATHS } from "./paths";
 import { bootstrapUnit, dropIn, serviceUnit } from "./systemd";
@@ -108,7 +108,21 @@ function clientFiles(ctx: NodeContext): NodeFile[] {
     file(`${PATHS.nomadDir}/nomad.json`, json(nomadConfig(ctx))),
     file(
       unitPath("nomad"),
-      serviceUnit({ description: "Nomad client", user: "root", execStart: `/usr/bin/nomad agent -config=${PATHS.nomadDir}`, execReload: "/bin/kill -HUP $MAINPID", killSignal: "SIGINT", environmentFiles: [`-${PATHS.secretsDir}/nomad.env`], after: ["consul.service", "docker.service"], sandbox: false }),
+      // Stopping the client drains it: SIGTERM triggers `leave_on_terminate` and so
+      // `drain_on_shutdown`; only the agent gets it (it stops its executors and plugins itself),
+      // and systemd waits out the drain deadline instead of killing the agent after 90 s.
+      serviceUnit({
+        description: "Nomad client",
+        user: "root",
+        execStart: `/usr/bin/nomad agent -config=${PATHS.nomadDir}`,
+        execReload: "/bin/kill -HUP $MAINPID",
+        killSignal: "SIGTERM",
+        killMode: "process",
+        timeoutStopSec: CLIENT_DRAIN_DEADLINE_SECONDS + CLIENT_DRAIN_GRACE_SECONDS,
+        environmentFiles: [`-${PATHS.secretsDir}/nomad.env`],
+        after: ["consul.service", "docker.service"],
+        sandbox: false,
+      }),
     ),
     file("/etc/docker/daemon.json", json(dockerDaemonConfig())),
   ];

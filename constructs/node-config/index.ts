@@ -9,7 +9,7 @@ export { renderNodeFiles, DASHBOARD_FILES } from "./files";
 export { AUTO_JOIN_TAG_KEY, autoJoinTagValue, autoJoin } from "./join";
 export { ssmAccess, SSM_PARAMETERS, type SsmAccess } from "./ssm";
 export { DATA_VOLUME_MOUNT, PATHS } from "./paths";
-export { WORKLOAD_IDENTITY } from "./nomad";
+export { CLIENT_DRAIN_DEADLINE_SECONDS, CLIENT_DRAIN_GRACE_SECONDS, WORKLOAD_IDENTITY } from "./nomad";
 export { VAULT_TLS_SERVER_NAME } from "./vault";
 export { CONSUL_SERVICES } from "./consul";
 export { METRICS, METRIC_NAMES } from "./metrics";

@@ -15,6 +15,20 @@ export const WORKLOAD_IDENTITY = Object.freeze({
   vaultAudience: "vault.io",
 });
 
+/**
+ * How long a Nomad client drains when its agent stops (`client.drain_on_shutdown.deadline`), in
+ * seconds: allocations still on the node then are stopped. The one source of the drain's timings:
+ * the client unit's stop timeout and, in the `clients` stack, the lifecycle hook's heartbeat and
+ * the drain command's timeout derive from it.
+ */
+export const CLIENT_DRAIN_DEADLINE_SECONDS = 900;
+
+/**
+ * Seconds after the drain deadline for the last tasks to stop (their kill timeouts) and the agent
+ * to exit, before systemd (and the drain command's `timeout`) give up on it.
+ */
+export const CLIENT_DRAIN_GRACE_SECONDS = 120;
+
 /** Nomad's go-sockaddr template for the private address of auto-scaling nodes. */
 const PRIVATE_IP_TEMPLATE = "{{ GetPrivateIP }}";
 
@@ -82,6 +96,9 @@ export function nomadConfig(ctx: NodeContext): Record<string, unknown> {
   }
   return {
     ...common,
+    // SIGTERM (the client unit's stop signal) leaves gracefully, which drains the node first with
+    // the agent's own identity (`drain_on_shutdown`): no token needed.
+    leave_on_terminate: true,
     client: {
       enabled: true,
       node_class: ctx.nodeClass,
@@ -89,6 +106,9 @@ export function nomadConfig(ctx: NodeContext): Record<string, unknown> {
       cni_path: PATHS.cniBin,
       min_dynamic_port: NOMAD_DYNAMIC_PORTS.from,
       max_dynamic_port: NOMAD_DYNAMIC_PORTS.to,
+      // Migrates allocations by their `migrate` blocks; system jobs stop last. The node stays
+      // ineligible afterwards.
+      drain_on_shutdown: { deadline: `${CLIENT_DRAIN_DEADLINE_SECONDS}s`, force: false, ignore_system_jobs: false },
     },
     plugin: {
       docker: { config: { allow_privileged: false, volumes: { enabled: false }, extra_labels: ["job_name", "task_group_name", "task_name", "namespace"] } },

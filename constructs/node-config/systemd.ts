@@ -49,6 +49,18 @@ export interface ServiceUnitProps {
   /** @default "SIGTERM" */
   readonly killSignal?: string;
   /**
+   * Which processes the stop signal goes to: `process` signals only the main process, so an agent
+   * that stops its own children (the Nomad client's task executors and plugins) can do so in order.
+   * @default systemd's "control-group" (every process of the unit at once)
+   */
+  readonly killMode?: "control-group" | "mixed" | "process";
+  /**
+   * Seconds systemd waits after the stop signal before it kills the service (`TimeoutStopSec`);
+   * a whole number of at least 1.
+   * @default systemd's DefaultTimeoutStopSec (90 s on Ubuntu)
+   */
+  readonly timeoutStopSec?: number;
+  /**
    * The full sandbox; off only for the Nomad client, which mounts task directories and drives
    * Docker and cgroups.
    * @default true
@@ -58,6 +70,9 @@ export interface ServiceUnitProps {
 
 /** A complete service unit, replacing the package's own. */
 export function serviceUnit(p: ServiceUnitProps): string {
+  if (p.timeoutStopSec !== undefined && (!Number.isInteger(p.timeoutStopSec) || p.timeoutStopSec < 1)) {
+    throw new Error(`${p.description}: timeoutStopSec ${p.timeoutStopSec}: give whole seconds, at least 1`);
+  }
   const after = ["network-online.target", ...(p.after ?? [])];
   const service: Record<string, string | readonly string[]> = {
     Type: p.type ?? "simple",
@@ -67,6 +82,8 @@ export function serviceUnit(p: ServiceUnitProps): string {
     ExecStart: p.execStart,
     ...(p.execReload ? { ExecReload: p.execReload } : {}),
     KillSignal: p.killSignal ?? "SIGTERM",
+    ...(p.killMode ? { KillMode: p.killMode } : {}),
+    ...(p.timeoutStopSec !== undefined ? { TimeoutStopSec: String(p.timeoutStopSec) } : {}),
     LimitNOFILE: "65536",
     // Core dumps could hold keys and tokens.
     LimitCORE: "0",
