@@ -6,12 +6,17 @@
 import { join } from "node:path";
 import { App } from "cdktf";
 import { loadCluster } from "./clusters/spec/load";
-import { loadJobs, parseJobSelection } from "./constructs/jobs";
+import { directoryParseCache, loadJobs, parseJobSelection } from "./constructs/jobs";
 import { addStacks } from "./stacks";
 
 async function main(): Promise<void> {
   const cluster = loadCluster(process.env.BITTE_CLUSTER || "example");
-  const jobs = await loadJobs({ dir: join(__dirname, "jobs"), cluster, select: parseJobSelection(process.env.BITTE_JOBS) });
+  const jobs = await loadJobs({
+    dir: join(__dirname, "jobs"),
+    cluster,
+    select: parseJobSelection(process.env.BITTE_JOBS),
+    cache: directoryParseCache(join(__dirname, "node_modules", ".cache", "bitte-hcl")),
+  });
   // Construct stack traces only help debugging cdktf itself, and cost a tenth of the synth.
   const app = new App({ stackTraces: false });
   addStacks(app, cluster, { jobs });

@@ -3,3 +3,4 @@ export * from "./checks";
 export * from "./loader";
 export { terraformLiteral } from "./escape";
 export { clientDatacenters, SUPPLIED_VARIABLES, suppliedVariables } from "./variables";
+export { directoryParseCache, type ParseCache } from "./parse-cache";

@@ -3,13 +3,13 @@
  * parse each with the HCL parser of `@cdktf/hcl2json` and check it. Async because the parser
  * is; `main.ts` awaits it before building the `jobs` stack, which stays synchronous and pure.
  */
-import { parse } from "@cdktf/hcl2json";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Cluster } from "../../clusters/spec";
 import { checkJob, checkRoutes, JOB_FILE_SUFFIX, JobCheckError, type CheckedJob, type JobProblem, type ParsedJobFile } from "./checks";
 import type { HclBody } from "./hcl";
 import { escapeRegExp } from "./locate";
+import type { ParseCache } from "./parse-cache";
 
 export interface LoadJobsOptions {
   /** Directory holding the `*.nomad.hcl` files (not searched recursively). */
@@ -23,6 +23,11 @@ export interface LoadJobsOptions {
    * @default every job file in `dir`
    */
   readonly select?: readonly string[];
+  /**
+   * Parsed files from earlier synths (`directoryParseCache`).
+   * @default none: every file is parsed
+   */
+  readonly cache?: ParseCache;
 }
 
 /**
@@ -69,10 +74,16 @@ export function listJobFiles(dir: string): string[] {
  * Parses one job file's text. A syntax error becomes a problem with the parser's line.
  * `file` is the display path the messages use.
  */
-export async function parseJobFile(file: string, source: string): Promise<{ readonly parsed?: ParsedJobFile; readonly problems: readonly JobProblem[] }> {
+export async function parseJobFile(file: string, source: string, cache?: ParseCache): Promise<{ readonly parsed?: ParsedJobFile; readonly problems: readonly JobProblem[] }> {
   const name = jobNameOf(basename(file)) ?? basename(file);
+  const cached = cache?.get(file, source);
+  if (cached) return { parsed: { file, name, source, hcl: cached }, problems: [] };
   try {
+    // Loaded on first use: the parser is a WebAssembly module that a cache hit never needs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require("@cdktf/hcl2json") as typeof import("@cdktf/hcl2json");
     const hcl = (await parse(file, source)) as HclBody;
+    cache?.set(file, source, hcl);
     return { parsed: { file, name, source, hcl }, problems: [] };
   } catch (e) {
     return { problems: [syntaxProblem(file, e instanceof Error ? e.message : String(e))] };
@@ -110,7 +121,7 @@ export async function loadJobs(options: LoadJobsOptions): Promise<readonly Check
   const jobs: CheckedJob[] = [];
   for (const fileName of selected) {
     const file = `${display}/${fileName}`;
-    const { parsed, problems: syntax } = await parseJobFile(file, readFileSync(join(options.dir, fileName), "utf8"));
+    const { parsed, problems: syntax } = await parseJobFile(file, readFileSync(join(options.dir, fileName), "utf8"), options.cache);
     problems.push(...syntax);
     if (!parsed) continue;
     const result = checkJob(parsed, options.cluster);
