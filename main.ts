@@ -3,6 +3,7 @@
  * selected by BITTE_JOBS (default all of `jobs/`), and wires the stacks. Nothing else happens
  * here; tests build stacks directly.
  */
+import "./stacks/startup"; // before cdktf: trims its start-up (see there)
 import { join } from "node:path";
 import { App } from "cdktf";
 import { loadCluster } from "./clusters/spec/load";
