@@ -3,7 +3,13 @@ import { KmsKey as Key } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsReplicaKey } from "@cdktf/provider-aws/lib/kms-replica-key";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
+import type { Cluster } from "../clusters/spec";
 import { policy, type PolicyDocument } from "./iam/documents";
+
+/** A given key's ARN in another region: a multi-Region key keeps its id in every region. */
+export function regionalKeyArn(cluster: Cluster, keyArn: string, region: string): string {
+  return keyArn.replace(`:kms:${cluster.coreRegion}:`, `:kms:${region}:`);
+}
 
 /** Administrative actions only: using the key is granted separately, per purpose. */
 const ADMIN_ACTIONS = [
@@ -73,6 +79,13 @@ export class KmsKey extends Construct {
   /** Region → the key's ARN there (the primary in the core region, replicas elsewhere). */
   readonly arns: ReadonlyMap<string, string>;
   readonly key: Key;
+
+  /** The key of a cluster: primary in the core region, a replica in every other region of `providers`. */
+  static forCluster(scope: Construct, cluster: Cluster, providers: ReadonlyMap<string, AwsProvider>, accountId: string): KmsKey {
+    const replicaProviders = new Map([...providers].filter(([r]) => r !== cluster.coreRegion));
+    const provider = providers.get(cluster.coreRegion) as AwsProvider;
+    return new KmsKey(scope, "kms", { clusterName: cluster.name, accountId, region: cluster.coreRegion, provider, replicaProviders, regions: cluster.regions.map((r) => r.name) });
+  }
 
   constructor(scope: Construct, id: string, props: KmsKeyProps) {
     super(scope, id);

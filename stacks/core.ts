@@ -5,7 +5,7 @@ import type { Construct } from "constructs";
 import type { Cluster } from "../clusters/spec";
 import { PrivateBucket } from "../constructs/cluster-bucket";
 import { CoreNode } from "../constructs/core-node";
-import { KmsKey } from "../constructs/kms-key";
+import { KmsKey, regionalKeyArn } from "../constructs/kms-key";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { machineImage } from "../constructs/machine-image";
 import { AUTO_JOIN_TAG_KEY, autoJoinTagValue, NODE_ROLES, renderUserData } from "../constructs/node-config";
@@ -24,13 +24,12 @@ function clusterKeyArns(stack: BitteStack, cluster: Cluster, providers: Readonly
   const regions = cluster.regions.map((r) => r.name);
   if (!cluster.kms.create) {
     const arn = cluster.kms.keyArn;
-    return new Map(regions.map((r) => [r, arn.replace(`:kms:${cluster.coreRegion}:`, `:kms:${r}:`)]));
+    return new Map(regions.map((r) => [r, regionalKeyArn(cluster, arn, r)]));
   }
   if (cluster.backend.type === "s3") {
     return new Map(regions.map((r) => [r, new DataAwsKmsKey(stack, `kms-key-${r}`, { provider: providers.get(r), keyId: clusterKeyAlias(cluster) }).arn]));
   }
-  const replicaProviders = new Map([...providers].filter(([r]) => r !== cluster.coreRegion));
-  return new KmsKey(stack, "kms", { clusterName: cluster.name, accountId, region: cluster.coreRegion, provider: providers.get(cluster.coreRegion) as AwsProvider, replicaProviders, regions }).arns;
+  return KmsKey.forCluster(stack, cluster, providers, accountId).arns;
 }
 
 /**

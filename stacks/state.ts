@@ -2,7 +2,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
 import { PrivateBucket } from "../constructs/cluster-bucket";
-import { KmsKey } from "../constructs/kms-key";
+import { KmsKey, regionalKeyArn } from "../constructs/kms-key";
 import { BitteStack, regionProviders, type BitteStackProps } from "./base";
 import { output } from "./outputs";
 
@@ -23,11 +23,10 @@ export class StateStack extends BitteStack {
     let keyArn: string;
     if (cluster.kms.create) {
       const accountId = new DataAwsCallerIdentity(this, "account", { provider: provider(cluster.coreRegion) }).accountId;
-      const replicaProviders = new Map([...providers].filter(([r]) => r !== cluster.coreRegion));
-      const key = new KmsKey(this, "kms", { clusterName: cluster.name, accountId, region: cluster.coreRegion, provider: provider(cluster.coreRegion), replicaProviders, regions });
+      const key = KmsKey.forCluster(this, cluster, providers, accountId);
       keyArn = key.arns.get(cluster.backend.region) as string;
     } else {
-      keyArn = cluster.kms.keyArn.replace(`:kms:${cluster.coreRegion}:`, `:kms:${cluster.backend.region}:`);
+      keyArn = regionalKeyArn(cluster, cluster.kms.keyArn, cluster.backend.region);
     }
     const bucket = new PrivateBucket(this, "bucket", { provider: provider(cluster.backend.region), name: { exact: cluster.backend.bucket }, kmsKeyArn: keyArn }).bucket;
     output(this, "state_bucket", bucket.bucket, "the Terraform state bucket of every other stack");
