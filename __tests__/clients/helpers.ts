@@ -1,34 +1,14 @@
 /** The clients stack of a cluster and its upstream stacks, synthesized once per cluster. */
-import { gunzipSync } from "node:zlib";
 import type { Cluster } from "../../clusters/spec";
 import { terraformUnescape } from "../../constructs/jobs/escape";
-import { ClientsStack } from "../../stacks/clients";
-import { CoreStack } from "../../stacks/core";
-import { NetworkStack } from "../../stacks/network";
-import { ref, regionOf, resources, synth, type StackJson, type Synthesized, type TfResource } from "../harness/synth";
-import { mockOutputs } from "../harness/terraform";
+import { ref, regionOf, resources, type StackJson, type TfResource } from "../harness/synth";
+import { upstreamOutputs as sharedUpstreamOutputs } from "../harness/stacks";
 
-const cache = new Map<string, Synthesized>();
-function cached(key: string, build: () => Synthesized): Synthesized {
-  let hit = cache.get(key);
-  if (!hit) {
-    hit = build();
-    cache.set(key, hit);
-  }
-  return hit;
-}
-const key = (kind: string, cluster: Cluster) => `${kind}:${cluster.name}:${cluster.regions.length}:${cluster.clientGroups.length}`;
-
-export function clientsStack(cluster: Cluster): Synthesized {
-  return cached(key("clients", cluster), () => synth((app) => new ClientsStack(app, "clients", { cluster })));
-}
+export { clientsStack } from "../harness/stacks";
+export { userDataOf } from "../harness/synth";
 
 /** `override_data` values for `network` and `core`: every output those stacks declare, mocked. */
-export function upstreamOutputs(cluster: Cluster): { network: Record<string, unknown>; core: Record<string, unknown> } {
-  const network = cached(key("network", cluster), () => synth((app) => new NetworkStack(app, "network", { cluster })));
-  const core = cached(key("core", cluster), () => synth((app) => new CoreStack(app, "core", { cluster })));
-  return { network: mockOutputs(network.text), core: mockOutputs(core.text) };
-}
+export const upstreamOutputs = (cluster: Cluster) => sharedUpstreamOutputs(cluster, ["network", "core"]);
 
 /** A remote-state reference as the clients stack writes it. */
 export const remote = (from: "network" | "core", name: string): string => `\${data.terraform_remote_state.${from}.outputs.${name}}`;
@@ -71,7 +51,3 @@ export function documentContent(document: TfResource): string {
   return terraformUnescape(String(document.config.content));
 }
 
-/** A launch template's user data as the instance receives it: base64-decoded and gunzipped. */
-export function userDataOf(lt: TfResource): string {
-  return gunzipSync(Buffer.from(String(lt.config.user_data), "base64")).toString("utf8");
-}

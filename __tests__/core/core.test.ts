@@ -1,4 +1,3 @@
-import { gunzipSync } from "node:zlib";
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
@@ -10,15 +9,10 @@ import { SSM_MANAGED_POLICY_ARN } from "../../constructs/node-roles";
 import { CoreStack } from "../../stacks/core";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { coreStack } from "../harness/stacks";
-import { ref, regionOf, resources, synth, type StackJson } from "../harness/synth";
+import { ref, regionOf, resources, synth, userDataOf, type StackJson } from "../harness/synth";
 
 const { text, json } = coreStack(example);
 
-/** The user data of a resource, as the instance receives it. */
-export function userDataOf(config: Record<string, unknown>): string {
-  const b64 = (config.user_data_base64 ?? config.user_data) as string;
-  return gunzipSync(Buffer.from(b64, "base64")).toString("utf8");
-}
 
 describe("core stack", () => {
   test("snapshot", () => {
@@ -57,12 +51,12 @@ describe("core stack", () => {
 
   test("user data renders each node's own configuration, compressed under EC2's limit", () => {
     for (const i of resources(json, "aws_instance")) {
-      const data = userDataOf(i.config);
+      const data = userDataOf(i);
       expect(data.startsWith("#cloud-config\n")).toBe(true);
       expect(Buffer.from(i.config.user_data_base64 as string, "base64").length).toBeLessThan(16384);
     }
     const [lt] = resources(json, "aws_launch_template");
-    expect(userDataOf(lt.config)).toMatch(/haproxy/);
+    expect(userDataOf(lt)).toMatch(/haproxy/);
   });
 
   test("the cluster key rotates, is replicated to every client region, and has the cluster alias", () => {

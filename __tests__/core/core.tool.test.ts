@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import type { Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import large from "../../scripts/large-cluster";
 import { coreStack, upstreamOutputs } from "../harness/stacks";
-import { resources, type StackJson } from "../harness/synth";
+import { resources, userDataOf, type StackJson } from "../harness/synth";
 import { terraformTest, terraformUnavailable, type TfAssert } from "../harness/terraform";
 import { describeIf, describeWithTools, run } from "../harness/tools";
 
@@ -79,7 +78,7 @@ describeWithTools(["cloud-init"], "core user data as it lands in the JSON", () =
 
   test.each(carriers.map((r) => [r.address, r] as const))("cloud-init schema accepts %s", (address, r) => {
     const path = join(dir, `${r.name}.yaml`);
-    writeFileSync(path, gunzipSync(Buffer.from(String(r.config.user_data_base64 ?? r.config.user_data), "base64")));
+    writeFileSync(path, userDataOf(r));
     const out = run("cloud-init", ["schema", "--config-file", path]);
     expect({ address, status: out.status, out: out.stdout + out.stderr }).toEqual({ address, status: 0, out: expect.stringContaining("Valid cloud-config") });
   });

@@ -1,5 +1,6 @@
 /** The AWS stacks of a cluster, synthesized for tests, with stand-in upstream outputs. */
 import type { Cluster } from "../../clusters/spec";
+import { ClientsStack } from "../../stacks/clients";
 import { CoreStack } from "../../stacks/core";
 import { NetworkStack } from "../../stacks/network";
 import { synth, type Synthesized } from "./synth";
@@ -15,16 +16,22 @@ function cached(key: string, build: () => Synthesized): Synthesized {
   return made;
 }
 
+const key = (stack: string, cluster: Cluster) => `${stack}:${cluster.name}:${cluster.regions.length}:${cluster.clientGroups.length}`;
+
 export function networkStack(cluster: Cluster): Synthesized {
-  return cached(`network:${cluster.name}:${cluster.clientGroups.length}`, () => synth((app) => new NetworkStack(app, "network", { cluster })));
+  return cached(key("network", cluster), () => synth((app) => new NetworkStack(app, "network", { cluster })));
 }
 
 export function coreStack(cluster: Cluster): Synthesized {
-  return cached(`core:${cluster.name}:${cluster.clientGroups.length}`, () => synth((app) => new CoreStack(app, "core", { cluster })));
+  return cached(key("core", cluster), () => synth((app) => new CoreStack(app, "core", { cluster })));
+}
+
+export function clientsStack(cluster: Cluster): Synthesized {
+  return cached(key("clients", cluster), () => synth((app) => new ClientsStack(app, "clients", { cluster })));
 }
 
 /** `override_data` values for the remote states a stack reads. */
-export function upstreamOutputs(cluster: Cluster, from: readonly ("network" | "core")[]): Record<string, Record<string, unknown>> {
+export function upstreamOutputs<K extends "network" | "core">(cluster: Cluster, from: readonly K[]): Record<K, Record<string, unknown>> {
   const stacks = { network: networkStack, core: coreStack };
-  return Object.fromEntries(from.map((id) => [id, mockOutputs(stacks[id](cluster).text)]));
+  return Object.fromEntries(from.map((id) => [id, mockOutputs(stacks[id](cluster).text)])) as Record<K, Record<string, unknown>>;
 }

@@ -1,4 +1,5 @@
 /** Synthesizing stacks in tests and reading the result as Terraform sees it. */
+import { gunzipSync } from "node:zlib";
 import { Testing, type TerraformStack } from "cdktf";
 import type { App } from "cdktf";
 
@@ -54,4 +55,9 @@ export function ref(value: unknown): string {
   const m = typeof value === "string" ? /^\$\{(.+)\}$/.exec(value) : null;
   if (!m) throw new Error(`not a plain reference: ${JSON.stringify(value)}`);
   return m[1];
+}
+
+/** The user data of an instance or launch template as the machine receives it: base64-decoded, gunzipped. */
+export function userDataOf(r: TfResource): string {
+  return gunzipSync(Buffer.from(String(r.config.user_data_base64 ?? r.config.user_data), "base64")).toString("utf8");
 }
