@@ -48,5 +48,16 @@ export class NetworkStack extends BitteStack {
     this.zone = new Route53Zone(this, "zone", { domain: cluster.domain, provider: provider(cluster.coreRegion), clusterName: cluster.name });
     output(this, networkOutputs.zoneId, this.zone.zoneId, `Route53 zone of ${cluster.domain}`);
     output(this, networkOutputs.zoneNameServers, this.zone.nameServers, `Delegate ${cluster.domain} to these name servers (NS records at the parent domain) before deploying core`);
+    // The steps Bitte cannot take for the operator, printed after every deploy of the first stack.
+    output(
+      this,
+      "manual_steps",
+      [
+        `1. Delegate ${cluster.domain}: NS records at the parent domain with the four zone_name_servers, before deploying core (its certificate is validated through this zone).`,
+        "2. Give the deploying principal the policy printed by `npx bitte deployer-policy`.",
+        "3. Once per account: `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com` if Auto Scaling never ran there (the cluster key names that role).",
+      ],
+      "what stays manual (README, Deploying)",
+    );
   }
 }

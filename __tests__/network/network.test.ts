@@ -85,6 +85,11 @@ describe("network stack", () => {
     expect(json.output?.[networkOutputs.zoneNameServers]?.value).toBe(`\${${zone.address}.name_servers}`);
   });
 
+  test("the manual steps are printed as an output", () => {
+    const steps = json.output?.manual_steps?.value as string[];
+    expect(steps.join("\n")).toMatch(/Delegate example\.bitte\.dev[\s\S]*bitte deployer-policy[\s\S]*create-service-linked-role/);
+  });
+
   test("outputs for every region and zone, under their contract names", () => {
     for (const r of example.regions) {
       expect(json.output).toHaveProperty([networkOutputs.vpcId(r.name)]);
