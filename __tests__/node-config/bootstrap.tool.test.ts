@@ -127,9 +127,14 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
   test("running again changes nothing: no new parameter, no second bootstrap or init", async () => {
     const { state, nodes } = last;
     const before = lines(join(state, "ssm-created.log"));
+    const unitsBefore = lines(join(state, "systemctl.log"));
     const again = await runBootstrap(nodes[0], state);
     expect(again.status).toBe(0);
     expect(lines(join(state, "ssm-created.log"))).toEqual(before);
+    // The first boot restarted the services; a later one only starts them (a restart would drain a Nomad client).
+    expect(unitsBefore.some((l) => l.startsWith("restart "))).toBe(true);
+    const rerun = lines(join(state, "systemctl.log")).slice(unitsBefore.length);
+    expect(rerun.filter((l) => !l.startsWith("start "))).toEqual([]);
     expect(lines(join(state, "consul/bootstrap.log"))).toHaveLength(1);
     expect(lines(join(state, "nomad/bootstrap.log"))).toHaveLength(1);
     expect(lines(join(state, "vault/init-calls.log"))).toHaveLength(1);

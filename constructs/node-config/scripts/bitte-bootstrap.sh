@@ -316,6 +316,9 @@ vault_autopilot() { # <root-token-file>
 
 # --- Roles -------------------------------------------------------------------------------------
 
+# True until a bootstrap has run to the end on this node.
+first_boot() { [ ! -e "$BITTE_STATE_DIR/bootstrapped" ]; }
+
 core_main() {
   core_tls
   core_gossip
@@ -324,7 +327,8 @@ core_main() {
   acl_bootstrap consul "no longer allowed"
   core_consul_acls
   write_consul_tokens
-  service restart consul
+  # The agent picks up its tokens; on later boots it started with them already.
+  if first_boot; then service restart consul; fi
   write_env_secret "$WORK/vault-consul-token" "$BITTE_SECRETS_DIR/vault.env" CONSUL_HTTP_TOKEN
   write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN
   service start vault
@@ -367,8 +371,12 @@ main() {
     core) core_main ;;
     *) member_main ;;
   esac
-  local unit
-  for unit in $BITTE_SERVICES; do service restart "$unit"; done
+  # The first boot restarts the services onto what it wrote. Later boots change nothing they read
+  # and only start them: restarting a Nomad client would drain it (drain_on_shutdown).
+  local unit verb=start
+  if first_boot; then verb=restart; fi
+  for unit in $BITTE_SERVICES; do service "$verb" "$unit"; done
+  mkdir -p "$BITTE_STATE_DIR" && touch "$BITTE_STATE_DIR/bootstrapped"
   log "done"
 }
 
