@@ -5,7 +5,7 @@ import example from "../../clusters/example";
 import { CLIENT_METADATA_OPTIONS, DRAIN_HOOK_NAME, DRAIN_SCRIPT, drainTimings, TERMINATE_ACTION_DETAIL_TYPE } from "../../constructs/client-group";
 import { DRAIN_GRACE_SECONDS } from "../../constructs/client-group/drain";
 import { CLIENT_DRAIN_DEADLINE_SECONDS, PATHS, renderNodeFiles, renderUserData } from "../../constructs/node-config";
-import { clientIngressFrom, clientPortsFrom, ingressRules } from "../../constructs/security/rules";
+import { clientPortsFrom, ingressRules } from "../../constructs/security/rules";
 import large from "../../scripts/large-cluster";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { allResources, ref, regionOf, resources } from "../harness/synth";
@@ -126,7 +126,7 @@ describe("clients stack (example)", () => {
     for (const r of fromSelf) expect(r.config.referenced_security_group_id).toBe(r.config.security_group_id);
     const ports = (rs: typeof rules) => rs.map((r) => `${r.config.ip_protocol}/${r.config.from_port}-${r.config.to_port}`).sort();
     const specs = (ps: ReturnType<typeof clientPortsFrom>) => ps.map((p) => `${p.protocol}/${p.port}-${p.toPort ?? p.port}`).sort();
-    expect(ports(fromSelf)).toEqual(specs(clientIngressFrom("client") as ReturnType<typeof clientPortsFrom>));
+    expect(ports(fromSelf)).toEqual(specs(ingressRules().filter((r) => r.to === "client" && r.from === "client")));
     expect(ports(rules.filter((r) => r.config.cidr_ipv4 === core?.cidr))).toEqual(specs(clientPortsFrom(["core", "monitoring", "routing", "client"])));
     expect(resources(json, "aws_vpc_security_group_egress_rule").map((e) => e.config)).toEqual(remote.map(() => expect.objectContaining({ cidr_ipv4: "0.0.0.0/0", ip_protocol: "-1" })));
   });
@@ -308,7 +308,7 @@ describe("spec options", () => {
 describe("clientPortsFrom", () => {
   test("is the catalogue's client rules from those roles, each port once", () => {
     const fromClients = clientPortsFrom(["client"]);
-    expect(fromClients.map((p) => `${p.protocol}/${p.port}`)).toEqual(clientIngressFrom("client").map((p) => `${p.protocol}/${p.port}`));
+    expect(fromClients.map((p) => `${p.protocol}/${p.port}`)).toEqual(ingressRules().filter((r) => r.to === "client" && r.from === "client").map((p) => `${p.protocol}/${p.port}`));
     const all = clientPortsFrom(["core", "monitoring", "routing", "client"]);
     const expected = new Set(ingressRules().filter((r) => r.to === "client").map((r) => `${r.protocol}/${r.port}-${r.toPort ?? r.port}`));
     expect(all.map((p) => `${p.protocol}/${p.port}-${p.toPort ?? p.port}`).sort()).toEqual([...expected].sort());

@@ -85,11 +85,6 @@ export function remoteClientIngress(): ReadonlyArray<{ readonly to: SgRole } & P
   ];
 }
 
-/** What a client group's security group admits in its own region: the rules whose target is `client`. */
-export function clientIngressFrom(role: SgRole): readonly PortSpec[] {
-  return ingressRules().filter((r) => r.to === "client" && r.from === role);
-}
-
 /**
  * The ports a client's security group admits from any of `roles`, each port once: the catalogue's
  * rules whose target is `client`. A client region outside the core region admits these by CIDR
