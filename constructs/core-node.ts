@@ -4,13 +4,9 @@ import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { Construct } from "constructs";
+import { DATA_VOLUME_DEVICE, METADATA_OPTIONS } from "./instance-defaults";
 import { userDataBase64 } from "./user-data";
 
-/** Device name the data volume is attached as (on Nitro it appears as an NVMe disk). */
-export const DATA_VOLUME_DEVICE = "/dev/sdf";
-
-/** IMDSv2 only; hop limit 1 keeps the metadata service off anything but the host itself. */
-export const METADATA_OPTIONS = Object.freeze({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" });
 
 export interface CoreNodeProps {
   readonly provider: AwsProvider;

@@ -2,7 +2,7 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
-import { METADATA_OPTIONS } from "./core-node";
+import { METADATA_OPTIONS, ROOT_DEVICE, templateVolume } from "./instance-defaults";
 import { userDataBase64 } from "./user-data";
 
 export interface RoutingGroupProps {
@@ -48,7 +48,7 @@ export class RoutingGroup extends Construct {
       vpcSecurityGroupIds: props.securityGroupIds,
       metadataOptions: { ...METADATA_OPTIONS },
       monitoring: { enabled: true },
-      blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeType: "gp3", volumeSize: props.rootVolumeGb, encrypted: "true", kmsKeyId: props.kmsKeyArn, deleteOnTermination: "true" } }],
+      blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: templateVolume(props.rootVolumeGb, props.kmsKeyArn) }],
       userData: userDataBase64(props.userData),
       updateDefaultVersion: true,
       tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { Name: "routing", Role: "routing" } })),

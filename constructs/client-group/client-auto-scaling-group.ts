@@ -3,11 +3,8 @@ import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-li
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
-import { DATA_VOLUME_DEVICE, METADATA_OPTIONS } from "../core-node";
+import { DATA_VOLUME_DEVICE, METADATA_OPTIONS, ROOT_DEVICE, templateVolume } from "../instance-defaults";
 import { userDataBase64 } from "../user-data";
-
-/** Device name of the root volume on Ubuntu images. */
-export const ROOT_DEVICE = "/dev/sda1";
 
 /** Name of the termination lifecycle hook on every client group. */
 export const DRAIN_HOOK_NAME = "nomad-drain";
@@ -97,7 +94,6 @@ export class ClientAutoScalingGroup extends Construct {
     const name = `bitte-${props.clusterName}-${props.name}`;
     this.groupName = name;
     const tags = { ...props.instanceTags, Name: `${props.clusterName}-${props.name}`, Role: "client", NodeClass: props.nodeClass };
-    const volume = (size: number) => ({ volumeType: "gp3", volumeSize: size, encrypted: "true", kmsKeyId: props.kmsKeyArn, deleteOnTermination: "true" });
 
     this.launchTemplate = new LaunchTemplate(this, "template", {
       provider,
@@ -110,8 +106,8 @@ export class ClientAutoScalingGroup extends Construct {
       metadataOptions: { ...CLIENT_METADATA_OPTIONS },
       monitoring: { enabled: true },
       blockDeviceMappings: [
-        { deviceName: ROOT_DEVICE, ebs: volume(props.rootVolumeGb) },
-        { deviceName: DATA_VOLUME_DEVICE, ebs: volume(props.dataVolumeGb) },
+        { deviceName: ROOT_DEVICE, ebs: templateVolume(props.rootVolumeGb, props.kmsKeyArn) },
+        { deviceName: DATA_VOLUME_DEVICE, ebs: templateVolume(props.dataVolumeGb, props.kmsKeyArn) },
       ],
       userData: userDataBase64(props.userData),
       // The group always launches the newest version; a new version starts an instance refresh.

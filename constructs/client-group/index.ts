@@ -1,5 +1,5 @@
 /** Nomad client groups: the auto-scaling group construct, draining on termination, and the security group of a client region. */
-export { ClientAutoScalingGroup, CLIENT_GROUP_DEFAULTS, CLIENT_METADATA_OPTIONS, DRAIN_HOOK_NAME, ROOT_DEVICE, type ClientAutoScalingGroupProps } from "./client-auto-scaling-group";
+export { ClientAutoScalingGroup, CLIENT_GROUP_DEFAULTS, CLIENT_METADATA_OPTIONS, DRAIN_HOOK_NAME, type ClientAutoScalingGroupProps } from "./client-auto-scaling-group";
 export {
   DRAIN_PARAMETERS,
   DRAIN_SCRIPT,
