@@ -39,11 +39,6 @@ export const TOKEN_PARAMETERS: readonly TokenParameter[] = [
   { service: "vault", suffix: `/${SSM_PARAMETERS.vaultRootToken}`, env: "VAULT_TOKEN", addrEnv: "VAULT_ADDR" },
 ];
 
-/** Public endpoint of a HashiCorp service: `https://<service>.<domain>`. */
-export function serviceUrl(cluster: Cluster, service: "consul" | "nomad" | "vault"): string {
-  return `https://${service}.${cluster.domain}`;
-}
-
 /** Auto-scaling group of a client group. */
 export function clientGroupAsgName(cluster: Cluster, group: string): string {
   return `bitte-${cluster.name}-${group}`;

@@ -4,7 +4,7 @@
  */
 import type { Cluster } from "../clusters/spec/types";
 import type { Http } from "./context";
-import { serviceUrl } from "./contract";
+import { adminEndpoint } from "../clusters/spec/define";
 
 export type Service = "consul" | "nomad" | "vault";
 
@@ -78,7 +78,7 @@ export const SERVICES: readonly Service[] = ["consul", "nomad", "vault"];
  */
 export async function checkService(http: Http, cluster: Cluster, service: Service, tokens: Readonly<Record<string, string>>, nodeIp?: string): Promise<ServiceHealth> {
   const ep = ENDPOINTS[service];
-  const url = `${serviceUrl(cluster, service)}${ep.path}`;
+  const url = `${adminEndpoint(cluster, service)}${ep.path}`;
   let res;
   try {
     res = await http(url, { headers: { [ep.header]: tokens[ep.env] ?? "" } });

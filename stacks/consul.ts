@@ -1,5 +1,7 @@
 import type { Construct } from "constructs";
-import { adminEndpoint, consulProvider, nomadProvider, vaultProvider } from "../constructs/hashicorp-providers";
+import { adminEndpoint } from "../clusters/spec";
+import { consulProvider, nomadProvider, vaultProvider } from "../constructs/hashicorp-providers";
+import { NOMAD_JWKS_PATH } from "../constructs/node-config/haproxy";
 import { ConsulAcl } from "../constructs/policy/consul-acl";
 import { ConsulMeshDefaults } from "../constructs/policy/consul-mesh";
 import { EXAMPLE_INTENTIONS, type MeshIntention } from "../constructs/policy/mesh";
@@ -53,7 +55,7 @@ export class ConsulStack extends BitteStack {
     if (unknown.length > 0) {
       throw new Error(`developerNamespaces ${JSON.stringify(unknown)} are not Nomad namespaces of cluster ${cluster.name}: add them to the spec's namespaces or remove them`);
     }
-    const jwksUrl = props.jwksUrl ?? `${adminEndpoint(cluster, "nomad")}/.well-known/jwks.json`;
+    const jwksUrl = props.jwksUrl ?? `${adminEndpoint(cluster, "nomad")}${NOMAD_JWKS_PATH}`;
 
     consulProvider(this, cluster);
     vaultProvider(this, cluster);

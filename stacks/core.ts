@@ -2,7 +2,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsKmsKey } from "@cdktf/provider-aws/lib/data-aws-kms-key";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
-import type { Cluster } from "../clusters/spec";
+import { ADMIN_HOSTS, adminEndpoint, type Cluster } from "../clusters/spec";
 import { PrivateBucket } from "../constructs/cluster-bucket";
 import { CoreNode } from "../constructs/core-node";
 import { KmsKey, regionalKeyArn } from "../constructs/kms-key";
@@ -121,6 +121,6 @@ export class CoreStack extends BitteStack {
     for (const [region, arn] of keyArns) output(this, coreOutputs.kmsKeyArn(region), arn, `the cluster key in ${region}`);
     output(this, coreOutputs.bucket, bucket.bucket, "the cluster bucket (snapshots/, artifacts/)");
     output(this, "load_balancer_dns_name", lb.lb.dnsName, "the load balancer; every host of the domain is an alias of it");
-    output(this, "endpoints", ["consul", "nomad", "vault", "monitoring"].map((h) => `https://${h}.${cluster.domain}`), "the admin UIs, reachable from adminCidrs only");
+    output(this, "endpoints", ADMIN_HOSTS.map((h) => adminEndpoint(cluster, h)), "the admin UIs, reachable from adminCidrs only");
   }
 }

@@ -4,7 +4,8 @@
 import { GetParametersCommand } from "@aws-sdk/client-ssm";
 import type { Cluster } from "../../clusters/spec/types";
 import type { AwsClients, Context } from "../context";
-import { TOKEN_PARAMETERS, serviceUrl, type TokenParameter } from "../contract";
+import { adminEndpoint } from "../../clusters/spec/define";
+import { TOKEN_PARAMETERS, type TokenParameter } from "../contract";
 import { CliError, awsCall } from "../errors";
 
 export interface Token extends TokenParameter {
@@ -43,7 +44,7 @@ export function shellQuote(value: string): string {
 export function exportLines(cluster: Cluster, tokens: readonly Token[]): string {
   const lines = [`# bitte tokens for cluster ${cluster.name}: eval "$(bitte tokens --export --cluster ${cluster.name})"`];
   for (const t of tokens) {
-    lines.push(`export ${t.addrEnv}=${shellQuote(serviceUrl(cluster, t.service))}`);
+    lines.push(`export ${t.addrEnv}=${shellQuote(adminEndpoint(cluster, t.service))}`);
     lines.push(`export ${t.env}=${shellQuote(t.value)}`);
   }
   return lines.join("\n") + "\n";

@@ -23,7 +23,13 @@ export const DEFAULT_VERSIONS = Object.freeze({ consul: "1.21.4", nomad: "1.10.5
 /** Longest cluster name: `bitte-<name>-routing` must fit the 32 characters of a target group name. */
 export const MAX_NAME_LENGTH = 16;
 /** Hosts the admin endpoints use; public routes may not take them. */
-export const ADMIN_HOSTS = Object.freeze(["consul", "nomad", "vault", "monitoring"]);
+export const ADMIN_HOSTS = Object.freeze(["consul", "nomad", "vault", "monitoring"] as const);
+export type AdminHost = (typeof ADMIN_HOSTS)[number];
+
+/** An admin endpoint of the cluster (`https://<host>.<domain>`, reachable from `adminCidrs` only). */
+export function adminEndpoint(cluster: Pick<Cluster, "domain">, host: AdminHost): string {
+  return `https://${host}.${cluster.domain}`;
+}
 
 /** One thing wrong with a spec: where, what, and how to fix it. */
 export interface SpecProblem {
@@ -217,7 +223,7 @@ function checkSpec(spec: ClusterSpec, c: Checker): void {
   const hosts = new Set<string>();
   (spec.routes ?? []).forEach((r, i) => {
     if (typeof r.host !== "string" || !LABEL_RE.test(r.host)) c.add(`routes[${i}].host`, r.host, "not a DNS label", `use one label like "www"; the route serves <host>.${String(spec.domain)}`);
-    else if (ADMIN_HOSTS.includes(r.host)) c.add(`routes[${i}].host`, r.host, "reserved for an admin endpoint", `pick a host other than ${ADMIN_HOSTS.join(", ")}`);
+    else if ((ADMIN_HOSTS as readonly string[]).includes(r.host)) c.add(`routes[${i}].host`, r.host, "reserved for an admin endpoint", `pick a host other than ${ADMIN_HOSTS.join(", ")}`);
     else if (hosts.has(r.host)) c.add(`routes[${i}].host`, r.host, "two routes have this host", "give each route its own host");
     hosts.add(r.host);
     c.name(`routes[${i}].service`, r.service, 63, "a Consul service name");
