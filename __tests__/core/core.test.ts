@@ -53,6 +53,10 @@ describe("core stack", () => {
     for (const i of resources(json, "aws_instance")) {
       const data = userDataOf(i);
       expect(data.startsWith("#cloud-config\n")).toBe(true);
+      // Each fixed node carries its own name, and the role's configuration.
+      const { Name: name, Role: role } = i.config.tags as Record<string, string>;
+      expect(data).toContain(`BITTE_NODE_NAME="${name}"`);
+      expect(data).toContain(role === "core" ? "bootstrap_expect" : "victoria-metrics");
       expect(Buffer.from(i.config.user_data_base64 as string, "base64").length).toBeLessThan(16384);
     }
     const [lt] = resources(json, "aws_launch_template");
