@@ -1,9 +1,16 @@
+import { architectureOf, needsDedicatedHost, type Architecture } from "./architecture";
 import { cidrHost, cidrSubnet, formatCidr, overlaps, parseCidr, type Cidr } from "./cidr";
-import { KNOWN_REGIONS, REGION_INDEX, ZONE_LETTERS } from "./regions";
+import { CANONICAL_OWNER, DEFAULT_VERSIONS, MAX_NAME_LENGTH, SPEC_FIELDS } from "./fields";
+import { NODE_NETWORK_CIDRS } from "./node-networks";
+import { VPC_QUOTAS, estimateVcpus, vcpuQuota, type Quota } from "./quotas";
+import { REGION_INDEX, ZONE_LETTERS } from "./regions";
+import { applyDefaults, check } from "./schema";
 import type {
+  ClientGroupSpec,
   Cluster,
   ClusterSpec,
   FixedNodePlan,
+  ImageSpec,
   NodeSizeSpec,
   RegionPlan,
   ResolvedBackend,
@@ -11,17 +18,16 @@ import type {
   ResolvedImage,
   ResolvedNodeSize,
 } from "./types";
+import { defaultZones, regionZones, usableZoneCount } from "./zones";
 
-/** Canonical's AWS account, owner of the official Ubuntu images. */
-export const CANONICAL_OWNER = "099720109477";
+export { CANONICAL_OWNER, DEFAULT_VERSIONS, MAX_NAME_LENGTH };
 /** The default image: one Ubuntu 24.04 LTS build, the same in every region. */
 export const DEFAULT_IMAGE_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20251022";
+/** The arm64 build of the same Ubuntu serial (Canonical publishes both architectures per serial). */
+export const DEFAULT_ARM64_IMAGE_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20251022";
 /** The SSM public parameter used by `image: { type: "ssm" }` without a parameter. */
-export const DEFAULT_IMAGE_PARAMETER =
-  "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id";
-export const DEFAULT_VERSIONS = Object.freeze({ consul: "1.21.4", nomad: "1.10.5", vault: "1.20.4" });
-/** Longest cluster name: `bitte-<name>-routing` must fit the 32 characters of a target group name. */
-export const MAX_NAME_LENGTH = 16;
+export const DEFAULT_IMAGE_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id";
+export const DEFAULT_ARM64_IMAGE_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id";
 /** Hosts the admin endpoints use; public routes may not take them. */
 export const ADMIN_HOSTS = Object.freeze(["consul", "nomad", "vault", "monitoring"] as const);
 export type AdminHost = (typeof ADMIN_HOSTS)[number];
@@ -47,200 +53,126 @@ export class ClusterSpecError extends Error {
   ) {
     super(
       `Invalid cluster spec ${JSON.stringify(clusterName)} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p.field} = ${show(p.value)}: ${p.problem}. Fix: ${p.fix}.`).join("\n"),
+        problems.map((p) => `  - ${formatProblem(p)}`).join("\n"),
     );
     this.name = "ClusterSpecError";
   }
 }
 
-function show(value: unknown): string {
-  return value === undefined ? "(missing)" : JSON.stringify(value);
+/** `field = value: problem. Fix: fix.` — the one format of errors and warnings. */
+export function formatProblem(p: SpecProblem): string {
+  return `${p.field} = ${show(p.value)}: ${p.problem}. Fix: ${p.fix}.`;
 }
 
-const NAME_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
-const VERSION_RE = /^\d+\.\d+\.\d+(\+ent)?$/;
-const AMI_RE = /^ami-[0-9a-f]{8,17}$/;
-const KMS_ARN_RE = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/;
-const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const RESERVED_TAGS = ["Cluster", "ManagedBy"];
+function show(value: unknown): string {
+  if (value === undefined) return "(missing)";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+}
 
 /** Collects problems while a spec is checked. */
 class Checker {
   readonly problems: SpecProblem[] = [];
+  readonly warnings: SpecProblem[] = [];
   add(field: string, value: unknown, problem: string, fix: string): void {
     this.problems.push({ field, value, problem, fix });
   }
-  name(field: string, value: unknown, maxLength: number, what: string): value is string {
-    if (typeof value !== "string" || !NAME_RE.test(value)) {
-      this.add(field, value, `${what} must be lowercase letters, digits and dashes, starting with a letter and not ending with a dash`, `use a name like "web-1"`);
-      return false;
-    }
-    if (value.length > maxLength) {
-      this.add(field, value, `${what} is ${value.length} characters, more than the ${maxLength} that fit AWS resource names`, `shorten it to at most ${maxLength} characters`);
-      return false;
-    }
-    return true;
+  warn(field: string, value: unknown, problem: string, fix: string): void {
+    this.warnings.push({ field, value, problem, fix });
   }
-  region(field: string, value: unknown): value is string {
-    if (typeof value === "string" && value in REGION_INDEX) return true;
-    this.add(field, value, "unknown AWS region", `use one of the regions in clusters/spec/regions.ts (${KNOWN_REGIONS.slice(0, 4).join(", ")}, …)`);
-    return false;
-  }
-  zone(field: string, value: unknown, region: string): value is string {
-    if (typeof value === "string" && value.length === region.length + 1 && value.startsWith(region) && ZONE_LETTERS.includes(value.slice(-1))) {
-      return true;
-    }
-    this.add(field, value, `not an availability zone of ${region}`, `use a zone of ${region}, e.g. "${region}a" (letters ${ZONE_LETTERS[0]}–${ZONE_LETTERS.slice(-1)})`);
-    return false;
-  }
-  zones(field: string, value: readonly unknown[], region: string): void {
-    const seen = new Set<unknown>();
-    value.forEach((z, i) => {
+  /** Zones of one region: listed once each, existing, and no more than one account sees. */
+  zones(field: string, zones: readonly string[], region: string): void {
+    const known = regionZones(region);
+    const seen = new Set<string>();
+    zones.forEach((z, i) => {
       if (seen.has(z)) this.add(`${field}[${i}]`, z, "zone listed twice", "list each zone once");
       seen.add(z);
-      this.zone(`${field}[${i}]`, z, region);
+      if (!known.includes(z)) this.add(`${field}[${i}]`, z, `not an availability zone of ${region}`, `use one of ${known.map((k) => JSON.stringify(k)).join(", ")} (clusters/spec/zones.ts)`);
     });
-  }
-  instanceType(field: string, value: unknown): void {
-    if (typeof value !== "string" || !INSTANCE_TYPE_RE.test(value)) {
-      this.add(field, value, "not an EC2 instance type of the form family.size", `write it like "m6i.large"`);
-    }
-  }
-  positiveInt(field: string, value: unknown, fix: string): void {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      this.add(field, value, "must be a whole number of at least 1", fix);
-    }
-  }
-  cidr(field: string, value: unknown): Cidr | undefined {
-    const parsed = typeof value === "string" ? parseCidr(value) : undefined;
-    if (!parsed) this.add(field, value, "not an IPv4 CIDR block", `write it like "203.0.113.0/24", with no host bits set`);
-    return parsed;
+    const usable = usableZoneCount(region);
+    if (seen.size > usable) this.add(field, zones, `${region} gives an account only ${usable} of its zones`, `list the ${usable} zones your account has (aws ec2 describe-availability-zones --region ${region})`);
   }
 }
+
+/** A spec after the field table accepted it and filled its literal defaults. */
+type Filled = Omit<ClusterSpec, "core" | "monitoring" | "routing" | "clientGroups" | "adminCidrs" | "cidrOverrides"> & {
+  readonly core: Required<NodeSizeSpec>;
+  readonly monitoring: Required<NodeSizeSpec>;
+  readonly routing: Required<Omit<NodeSizeSpec, "dataVolumeGb">>;
+  readonly clientGroups: readonly (ClientGroupSpec & { readonly rootVolumeGb: number; readonly dataVolumeGb: number })[];
+  readonly adminCidrs: readonly string[];
+  readonly cidrOverrides: Readonly<Record<string, string>>;
+};
+
+const ROLES = ["core", "monitoring", "routing"] as const;
 
 function zoneIndex(zone: string): number {
   return ZONE_LETTERS.indexOf(zone.slice(-1));
 }
 
-function defaultZones(region: string): string[] {
-  return ["a", "b", "c"].map((l) => region + l);
+function typesOf(g: ClientGroupSpec): string[] {
+  return typeof g.instanceType === "string" ? [g.instanceType] : [...g.instanceType];
 }
 
-function resolveSize(spec: NodeSizeSpec | undefined, instanceType: string, dataVolumeGb: number): ResolvedNodeSize {
-  return {
-    instanceType: spec?.instanceType ?? instanceType,
-    rootVolumeGb: spec?.rootVolumeGb ?? 30,
-    dataVolumeGb: spec?.dataVolumeGb ?? dataVolumeGb,
-  };
-}
+function checkZonesAndGroups(spec: Filled, c: Checker): void {
+  const coreUsable = usableZoneCount(spec.coreRegion);
+  if (coreUsable < 3) c.add("coreRegion", spec.coreRegion, `an account sees only ${coreUsable} availability zones of ${spec.coreRegion}; the core needs three`, "pick a core region with three zones, e.g. us-west-2; client groups may still run here");
+  else c.zones("coreZones", spec.coreZones, spec.coreRegion);
 
-function checkSpec(spec: ClusterSpec, c: Checker): void {
-  c.name("name", spec.name, MAX_NAME_LENGTH, "the cluster name");
-  const domain: unknown = spec.domain;
-  if (typeof domain !== "string" || domain.length > 253 || domain.split(".").length < 2 || !domain.split(".").every((l) => LABEL_RE.test(l)) || !/^[a-z]{2,63}$/.test(domain.split(".").pop() ?? "")) {
-    c.add("domain", domain, "not a DNS name", `use a lowercase domain you can delegate, like "cluster.example.com"`);
-  }
-
-  const coreRegionOk = c.region("coreRegion", spec.coreRegion);
-  const coreZones: unknown = spec.coreZones;
-  if (!Array.isArray(coreZones) || coreZones.length !== 3) {
-    c.add("coreZones", coreZones, `the core needs exactly three availability zones, one per core node (got ${Array.isArray(coreZones) ? coreZones.length : "none"})`, `list three zones of ${String(spec.coreRegion)}, e.g. ${JSON.stringify(defaultZones(String(spec.coreRegion)))}`);
-  } else if (coreRegionOk) {
-    c.zones("coreZones", coreZones, spec.coreRegion);
-  }
-
-  const groups: unknown = spec.clientGroups;
-  if (!Array.isArray(groups) || groups.length === 0) {
-    c.add("clientGroups", groups, "a cluster needs at least one client group to run jobs", `add a group like { name: "workers", region: "${String(spec.coreRegion)}", instanceType: "m6i.large", min: 1, desired: 3, max: 10 }`);
-  } else {
-    const seen = new Map<string, number>();
-    spec.clientGroups.forEach((g, i) => {
-      const f = `clientGroups[${i}]`;
-      if (c.name(`${f}.name`, g.name, 20, "a group name")) {
-        const first = seen.get(g.name);
-        if (first !== undefined) c.add(`${f}.name`, g.name, `clientGroups[${first}] has the same name`, "give every group a unique name");
-        else seen.set(g.name, i);
+  const seen = new Map<string, number>();
+  spec.clientGroups.forEach((g, i) => {
+    const f = `clientGroups[${i}]`;
+    const first = seen.get(g.name);
+    if (first !== undefined) c.add(`${f}.name`, g.name, `clientGroups[${first}] has the same name`, "give every group a unique name");
+    else seen.set(g.name, i);
+    if (g.zones !== undefined) c.zones(`${f}.zones`, g.zones, g.region);
+    else if (g.region !== spec.coreRegion && defaultZones(g.region) === undefined) {
+      c.add(`${f}.zones`, undefined, `${g.region}'s zone names differ per account, so there is no default`, `list the zones your account has (aws ec2 describe-availability-zones --region ${g.region})`);
+    }
+    if (g.min > g.desired) c.add(`${f}.min`, g.min, `greater than desired (${g.desired})`, "make min ≤ desired ≤ max");
+    if (g.desired > g.max) c.add(`${f}.desired`, g.desired, `greater than max (${g.max})`, "make min ≤ desired ≤ max");
+    const types = typesOf(g);
+    const seenTypes = new Set<string>();
+    types.forEach((t, j) => {
+      const tf = typeof g.instanceType === "string" ? `${f}.instanceType` : `${f}.instanceType[${j}]`;
+      if (seenTypes.has(t)) c.add(tf, t, "instance type listed twice", "list each type once");
+      seenTypes.add(t);
+      if (needsDedicatedHost(t)) c.add(tf, t, "mac instances run only on dedicated hosts, which an auto-scaling group cannot use", "use another instance family");
+      if (architectureOf(t) !== architectureOf(types[0])) {
+        c.add(tf, t, `is ${architectureOf(t)} but ${types[0]}, the group's first type, is ${architectureOf(types[0])}; one launch template has one image`, "use types of one architecture in a group, or split the group");
       }
-      if (c.region(`${f}.region`, g.region) && g.zones !== undefined) {
-        if (g.zones.length === 0) c.add(`${f}.zones`, g.zones, "no zones", `list zones of ${g.region} or leave zones out for ${JSON.stringify(defaultZones(g.region))}`);
-        c.zones(`${f}.zones`, g.zones, g.region);
-      }
-      const types = typeof g.instanceType === "string" ? [g.instanceType] : g.instanceType;
-      if (!Array.isArray(types) || types.length === 0) c.add(`${f}.instanceType`, g.instanceType, "no instance type", `write it like "m6i.large"`);
-      else types.forEach((t, j) => c.instanceType(typeof g.instanceType === "string" ? `${f}.instanceType` : `${f}.instanceType[${j}]`, t));
-      for (const k of ["min", "desired", "max"] as const) {
-        const v: unknown = g[k];
-        if (typeof v !== "number" || !Number.isInteger(v) || v < 0) c.add(`${f}.${k}`, v, "must be a whole number of at least 0", `set ${k} to a count of instances`);
-      }
-      if (g.min > g.desired) c.add(`${f}.min`, g.min, `greater than desired (${g.desired})`, "make min ≤ desired ≤ max");
-      if (g.desired > g.max) c.add(`${f}.desired`, g.desired, `greater than max (${g.max})`, "make min ≤ desired ≤ max");
-      if (g.max === 0) c.add(`${f}.max`, g.max, "a group of at most 0 instances runs nothing", "set max to at least 1, or remove the group");
-      if (g.nodeClass !== undefined) c.name(`${f}.nodeClass`, g.nodeClass, 64, "a node class");
-      if (g.rootVolumeGb !== undefined) c.positiveInt(`${f}.rootVolumeGb`, g.rootVolumeGb, "give a size in GiB");
-      if (g.dataVolumeGb !== undefined) c.positiveInt(`${f}.dataVolumeGb`, g.dataVolumeGb, "give a size in GiB");
-      if (g.maxInstanceLifetimeDays !== undefined) c.positiveInt(`${f}.maxInstanceLifetimeDays`, g.maxInstanceLifetimeDays, "give a number of days (AWS allows at least 1), or leave it out");
     });
-  }
+  });
+  for (const role of ROLES) if (needsDedicatedHost(spec[role].instanceType)) c.add(`${role}.instanceType`, spec[role].instanceType, "mac instances need dedicated hosts", "use another instance family");
+}
 
-  for (const role of ["core", "monitoring", "routing"] as const) {
-    const size = spec[role];
-    if (size?.instanceType !== undefined) c.instanceType(`${role}.instanceType`, size.instanceType);
-    if (size?.rootVolumeGb !== undefined) c.positiveInt(`${role}.rootVolumeGb`, size.rootVolumeGb, "give a size in GiB");
-    if (size?.dataVolumeGb !== undefined) c.positiveInt(`${role}.dataVolumeGb`, size.dataVolumeGb, "give a size in GiB");
-  }
-
-  if (spec.nat !== undefined && !["per-az", "single", "none"].includes(spec.nat)) {
-    c.add("nat", spec.nat, "unknown NAT mode", `use "per-az" (one NAT gateway per zone), "single" or "none"`);
-  }
-
-  if (spec.kms !== undefined && spec.kms.create === false) {
-    const m = KMS_ARN_RE.exec(spec.kms.keyArn ?? "");
-    if (!m) c.add("kms.keyArn", spec.kms.keyArn, "not a KMS key ARN", `use "arn:aws:kms:<region>:<account>:key/<id>", or { create: true }`);
-    else if (m[1] !== spec.coreRegion) c.add("kms.keyArn", spec.kms.keyArn, `the key is in ${m[1]}, not the core region ${spec.coreRegion}`, "use a key of the core region");
-    else if (Array.isArray(spec.clientGroups) && spec.clientGroups.some((g) => g.region !== spec.coreRegion) && !spec.kms.keyArn.includes(":key/mrk-")) {
+function checkRest(spec: Filled, c: Checker): void {
+  if (spec.kms?.create === false) {
+    const keyRegion = spec.kms.keyArn.split(":")[3];
+    if (keyRegion !== spec.coreRegion) c.add("kms.keyArn", spec.kms.keyArn, `the key is in ${keyRegion}, not the core region ${spec.coreRegion}`, "use a key of the core region");
+    else if (spec.clientGroups.some((g) => g.region !== spec.coreRegion) && !spec.kms.keyArn.includes(":key/mrk-")) {
       c.add("kms.keyArn", spec.kms.keyArn, "client groups outside the core region need the key in their regions too, and this is not a multi-Region key", "use a multi-Region key (key id mrk-…) replicated to every client region, or { create: true }");
     }
   }
 
-  if (spec.backend?.type === "s3") {
-    if (!BUCKET_RE.test(spec.backend.bucket ?? "")) c.add("backend.bucket", spec.backend.bucket, "not an S3 bucket name", "use 3–63 lowercase letters, digits, dots and dashes");
-    if (spec.backend.region !== undefined) c.region("backend.region", spec.backend.region);
-  } else if (spec.backend !== undefined && spec.backend.type !== "local") {
-    c.add("backend.type", (spec.backend as { type: unknown }).type, "unknown backend", `use { type: "local" } or { type: "s3", bucket }`);
-  }
-
-  for (const [product, version] of Object.entries(spec.versions ?? {})) {
-    if (typeof version !== "string" || !VERSION_RE.test(version)) c.add(`versions.${product}`, version, "not a release version", `write it like "${DEFAULT_VERSIONS[product as keyof typeof DEFAULT_VERSIONS] ?? "1.2.3"}"`);
-  }
-
-  (spec.adminCidrs ?? []).forEach((cidr, i) => {
-    const parsed = c.cidr(`adminCidrs[${i}]`, cidr);
-    if (parsed && parsed.prefix === 0) c.add(`adminCidrs[${i}]`, cidr, "opens the Consul, Nomad and Vault endpoints to the whole internet", "list the networks your operators work from, e.g. your VPN's egress block");
-  });
-
   const hosts = new Set<string>();
   (spec.routes ?? []).forEach((r, i) => {
-    if (typeof r.host !== "string" || !LABEL_RE.test(r.host)) c.add(`routes[${i}].host`, r.host, "not a DNS label", `use one label like "www"; the route serves <host>.${String(spec.domain)}`);
-    else if ((ADMIN_HOSTS as readonly string[]).includes(r.host)) c.add(`routes[${i}].host`, r.host, "reserved for an admin endpoint", `pick a host other than ${ADMIN_HOSTS.join(", ")}`);
+    if ((ADMIN_HOSTS as readonly string[]).includes(r.host)) c.add(`routes[${i}].host`, r.host, "reserved for an admin endpoint", `pick a host other than ${ADMIN_HOSTS.join(", ")}`);
     else if (hosts.has(r.host)) c.add(`routes[${i}].host`, r.host, "two routes have this host", "give each route its own host");
     hosts.add(r.host);
-    c.name(`routes[${i}].service`, r.service, 63, "a Consul service name");
+    if (`${r.host}.${spec.domain}`.length > 253) c.add(`routes[${i}].host`, r.host, `${r.host}.${spec.domain} is longer than the 253 characters of a DNS name`, "use a shorter host");
   });
 
   const ns = new Set<string>();
   (spec.namespaces ?? []).forEach((n, i) => {
-    if (!c.name(`namespaces[${i}]`, n, 64, "a namespace")) return;
     if (n === "default" || ns.has(n)) c.add(`namespaces[${i}]`, n, n === "default" ? "the default namespace always exists" : "listed twice", "remove it");
     ns.add(n);
   });
 
-  for (const key of Object.keys(spec.tags ?? {})) {
-    if (RESERVED_TAGS.includes(key)) c.add(`tags.${key}`, spec.tags?.[key], "Bitte sets this tag itself", "use another tag key");
-  }
-
-  for (const region of Object.keys(spec.cidrOverrides ?? {})) c.region(`cidrOverrides.${region}`, region);
+  spec.adminCidrs.forEach((cidr, i) => {
+    const first = spec.adminCidrs.indexOf(cidr);
+    if (first !== i) c.add(`adminCidrs[${i}]`, cidr, `adminCidrs[${first}] is the same block`, "list each block once");
+  });
 }
 
 /** Regions that host anything: the core region first, then client regions in table order. */
@@ -250,30 +182,42 @@ function clusterRegions(spec: ClusterSpec): string[] {
   return [spec.coreRegion, ...[...clientRegions].sort((a, b) => REGION_INDEX[a] - REGION_INDEX[b])];
 }
 
-function planRegions(spec: ClusterSpec, groups: readonly ResolvedClientGroup[], c: Checker): RegionPlan[] {
-  const regions = clusterRegions(spec);
+function planBlocks(spec: Filled, regions: readonly string[], c: Checker): Map<string, Cidr> {
   const blocks = new Map<string, Cidr>();
   for (const region of regions) {
-    const override = spec.cidrOverrides?.[region];
-    if (override === undefined) {
-      blocks.set(region, { base: (10 * 256 + REGION_INDEX[region]) * 65536, prefix: 16 });
+    if (spec.cidrOverrides[region] === undefined) blocks.set(region, { base: (10 * 256 + REGION_INDEX[region]) * 65536, prefix: 16 });
+  }
+  for (const [region, override] of Object.entries(spec.cidrOverrides)) {
+    const field = `cidrOverrides.${region}`;
+    const parsed = parseCidr(override) as Cidr;
+    if (!regions.includes(region)) {
+      c.add(field, override, `${region} hosts nothing in this cluster, so the override would be ignored`, `remove it, or add a client group in ${region}`);
       continue;
     }
-    const parsed = c.cidr(`cidrOverrides.${region}`, override);
-    if (parsed && parsed.prefix !== 16) c.add(`cidrOverrides.${region}`, override, "a region's VPC block must be a /16", `use a /16 such as "10.${100 + REGION_INDEX[region]}.0.0/16"`);
-    else if (parsed) blocks.set(region, parsed);
+    if (parsed.prefix !== 16) {
+      c.add(field, override, "a region's VPC block must be a /16", `use a /16 such as "10.${100 + REGION_INDEX[region]}.0.0/16"`);
+      continue;
+    }
+    const clash = NODE_NETWORK_CIDRS.find((n) => overlaps(n.parsed, parsed));
+    if (clash) {
+      c.add(field, override, `overlaps ${clash.cidr}, ${clash.what}`, `pick a /16 outside ${clash.cidr}, e.g. "10.${100 + REGION_INDEX[region]}.0.0/16"`);
+      continue;
+    }
+    blocks.set(region, parsed);
   }
-  for (const region of Object.keys(spec.cidrOverrides ?? {})) {
+  for (const region of Object.keys(spec.cidrOverrides)) {
     const mine = blocks.get(region);
     if (!mine) continue;
     for (const [other, theirs] of blocks) {
       if (other !== region && overlaps(mine, theirs)) {
-        c.add(`cidrOverrides.${region}`, spec.cidrOverrides?.[region], `collides with ${other}'s VPC block ${formatCidr(theirs)}`, "pick a /16 that no other region of the cluster uses");
+        c.add(`cidrOverrides.${region}`, spec.cidrOverrides[region], `collides with ${other}'s VPC block ${formatCidr(theirs)}`, "pick a /16 that no other region of the cluster uses");
       }
     }
   }
-  if (c.problems.length > 0) return [];
+  return blocks;
+}
 
+function planRegions(spec: Filled, groups: readonly ResolvedClientGroup[], blocks: ReadonlyMap<string, Cidr>, regions: readonly string[]): RegionPlan[] {
   return regions.map((name) => {
     const cidr = blocks.get(name) as Cidr;
     const zones = new Set<string>(name === spec.coreRegion ? spec.coreZones : []);
@@ -292,91 +236,189 @@ function planRegions(spec: ClusterSpec, groups: readonly ResolvedClientGroup[], 
   });
 }
 
-function resolveImage(spec: ClusterSpec, regions: readonly string[], c: Checker): ResolvedImage {
-  const image = spec.image ?? { type: "name", name: DEFAULT_IMAGE_NAME };
-  switch (image.type) {
+const IMAGE_FIELD: Record<Architecture, "image" | "arm64Image"> = { x86_64: "image", arm64: "arm64Image" };
+/** Words in an image's name or parameter that give away its architecture. */
+const ARCH_WORDS: Record<Architecture, RegExp> = { x86_64: /(amd64|x86_64|x86-64)/, arm64: /(arm64|aarch64)/ };
+
+/** The image of one architecture, resolved, or undefined when none is set or defaulted. */
+function resolveImage(spec: Filled, arch: Architecture, regions: readonly string[], c: Checker): (ResolvedImage & { readonly rootSnapshotGb: number }) | undefined {
+  const field = IMAGE_FIELD[arch];
+  const given = spec[field];
+  const image: ImageSpec | undefined =
+    given ?? (arch === "x86_64" ? { type: "name", name: DEFAULT_IMAGE_NAME } : spec.image === undefined ? { type: "name", name: DEFAULT_ARM64_IMAGE_NAME } : undefined);
+  if (image === undefined) return undefined;
+  const filled = applyDefaults(SPEC_FIELDS.fields[field].schema, image) as ImageSpec & { rootSnapshotGb: number };
+  const other: Architecture = arch === "x86_64" ? "arm64" : "x86_64";
+  const says = (text: string, f: string): void => {
+    if (ARCH_WORDS[other].test(text) && !ARCH_WORDS[arch].test(text)) c.add(`${field}.${f}`, text, `the ${field} is for ${arch} nodes, but this names an ${other} image`, `use an ${arch} image here${arch === "x86_64" ? ", and put the arm64 one in arm64Image" : ""}`);
+  };
+  switch (filled.type) {
     case "name":
-      if (!image.name) c.add("image.name", image.name, "empty image name", "give the exact AMI name to pin");
-      return { type: "name", name: image.name, owner: image.owner ?? CANONICAL_OWNER };
+      says(filled.name, "name");
+      return { type: "name", name: filled.name, owner: filled.owner ?? CANONICAL_OWNER, rootSnapshotGb: filled.rootSnapshotGb };
     case "ami":
       for (const region of regions) {
-        const ami = image.amis?.[region];
-        if (ami === undefined || !AMI_RE.test(ami)) c.add(`image.amis.${region}`, ami, "every region of the cluster needs an AMI id", `add "${region}": "ami-…" or use { type: "name" } to pin one image by name in every region`);
+        if (filled.amis[region] === undefined) c.add(`${field}.amis.${region}`, undefined, "every region of the cluster needs an AMI id", `add "${region}": "ami-…" or use { type: "name" } to pin one image by name in every region`);
       }
-      return { type: "ami", amis: image.amis };
+      for (const region of Object.keys(filled.amis)) {
+        if (!regions.includes(region)) c.add(`${field}.amis.${region}`, filled.amis[region], `${region} hosts nothing in this cluster, so the AMI would be ignored`, "remove it");
+      }
+      return { type: "ami", amis: filled.amis, rootSnapshotGb: filled.rootSnapshotGb };
     case "ssm": {
-      const parameter = image.parameter ?? DEFAULT_IMAGE_PARAMETER;
-      if (!parameter.startsWith("/")) c.add("image.parameter", parameter, "not an SSM parameter name", `use a name like "${DEFAULT_IMAGE_PARAMETER}"`);
-      return { type: "ssm", parameter };
+      const parameter = filled.parameter ?? (arch === "x86_64" ? DEFAULT_IMAGE_PARAMETER : DEFAULT_ARM64_IMAGE_PARAMETER);
+      says(parameter, "parameter");
+      return { type: "ssm", parameter, rootSnapshotGb: filled.rootSnapshotGb };
     }
-    default:
-      c.add("image.type", (image as { type: unknown }).type, "unknown image type", `use "name", "ami" or "ssm"`);
-      return { type: "name", name: DEFAULT_IMAGE_NAME, owner: CANONICAL_OWNER };
+  }
+}
+
+/** Where each node's architecture comes from, for messages. */
+interface NodeArch {
+  readonly field: string;
+  readonly instanceType: string;
+  readonly rootField: string;
+  readonly rootVolumeGb: number;
+}
+
+function nodeArchitectures(spec: Filled): Map<Architecture, NodeArch[]> {
+  const byArch = new Map<Architecture, NodeArch[]>();
+  const add = (n: NodeArch): void => {
+    const a = architectureOf(n.instanceType);
+    byArch.set(a, [...(byArch.get(a) ?? []), n]);
+  };
+  for (const role of ROLES) add({ field: `${role}.instanceType`, instanceType: spec[role].instanceType, rootField: `${role}.rootVolumeGb`, rootVolumeGb: spec[role].rootVolumeGb });
+  spec.clientGroups.forEach((g, i) => add({ field: `clientGroups[${i}].instanceType`, instanceType: typesOf(g)[0], rootField: `clientGroups[${i}].rootVolumeGb`, rootVolumeGb: g.rootVolumeGb }));
+  return byArch;
+}
+
+function resolveImages(spec: Filled, regions: readonly string[], c: Checker): Partial<Record<Architecture, ResolvedImage>> {
+  const byArch = nodeArchitectures(spec);
+  const out: Partial<Record<Architecture, ResolvedImage>> = {};
+  for (const arch of ["x86_64", "arm64"] as const) {
+    const nodes = byArch.get(arch) ?? [];
+    const field = IMAGE_FIELD[arch];
+    if (nodes.length === 0) {
+      if (spec[field] !== undefined && arch === "arm64") c.add(field, spec[field], "no node is arm64, so this image would be ignored", "remove it, or use a Graviton instance type (m7g.large, …)");
+      if (arch === "x86_64") out.x86_64 = resolveImage(spec, arch, regions, c);
+      continue;
+    }
+    const image = resolveImage(spec, arch, regions, c);
+    if (image === undefined) {
+      c.add(field, undefined, `${nodes[0].field} = ${nodes[0].instanceType} is ${arch}, and image only sets the x86_64 image`, `add ${field}: { type: "name", name: "<an ${arch} image>" } (or "ami"/"ssm")`);
+      continue;
+    }
+    for (const n of nodes) {
+      if (n.rootVolumeGb < image.rootSnapshotGb) c.add(n.rootField, n.rootVolumeGb, `smaller than the ${field}'s ${image.rootSnapshotGb} GiB root snapshot; EC2 refuses the launch`, `give at least ${image.rootSnapshotGb} GiB`);
+    }
+    const { rootSnapshotGb: _unused, ...resolved } = image;
+    out[arch] = resolved as ResolvedImage;
+  }
+  return out;
+}
+
+function quotaWarnings(spec: Filled, cluster: { readonly regions: readonly RegionPlan[]; readonly clientGroups: readonly ResolvedClientGroup[] }, c: Checker): void {
+  for (const region of cluster.regions) {
+    const vcpus = new Map<Quota, { count: number; field: string }>();
+    const add = (type: string, count: number, field: string): void => {
+      const q = vcpuQuota(type);
+      const prev = vcpus.get(q);
+      vcpus.set(q, { count: (prev?.count ?? 0) + count * estimateVcpus(type), field: prev?.field ?? field });
+    };
+    if (region.isCore) {
+      add(spec.core.instanceType, 3, "core.instanceType");
+      add(spec.monitoring.instanceType, 1, "monitoring.instanceType");
+      add(spec.routing.instanceType, 2, "routing.instanceType");
+    }
+    cluster.clientGroups.forEach((g, i) => {
+      // The largest type of a mixed group bounds what it may launch.
+      if (g.region === region.name) add(g.instanceTypes.reduce((a, b) => (estimateVcpus(b) > estimateVcpus(a) ? b : a)), g.max, `clientGroups[${i}].max`);
+    });
+    for (const [q, { count, field }] of vcpus) {
+      if (count > q.warnAbove) c.warn(field, count, `at maximum size ${region.name} runs about ${count} vCPUs under the EC2 quota "${q.name}" (${q.code}); ${q.basis}`, `check the quota in Service Quotas for ${region.name} and request an increase if needed`);
+    }
+    const eips = spec.nat === "per-az" ? region.zones.length : spec.nat === "single" ? 1 : 0;
+    const q = VPC_QUOTAS.elasticIps;
+    if (eips > q.warnAbove) c.warn("nat", spec.nat, `${region.name} needs ${eips} Elastic IPs for its NAT gateways; the quota "${q.name}" (${q.code}) — ${q.basis}`, `request an increase for ${region.name}, or use nat: "single"`);
   }
 }
 
 /**
  * Validates a cluster spec and fills in every default, in this one place. Throws a
  * `ClusterSpecError` naming each bad field, its value and the fix; nothing is synthesized from
- * an invalid spec.
+ * an invalid spec. First the field table (fields.ts) checks every key and type, so the checks
+ * across fields below only ever see well-typed data.
  */
 export function defineCluster(spec: ClusterSpec): Cluster {
   const c = new Checker();
-  checkSpec(spec, c);
-  if (c.problems.length > 0) throw new ClusterSpecError(String(spec.name), c.problems);
+  const specName = typeof (spec as unknown as { name?: unknown })?.name === "string" ? spec.name : String((spec as unknown as { name?: unknown })?.name);
+  if (!check(SPEC_FIELDS, spec, "", (field, value, issue) => c.add(field || "(spec)", value, issue.problem, issue.fix))) {
+    throw new ClusterSpecError(specName, c.problems);
+  }
+  const s = applyDefaults(SPEC_FIELDS, spec) as Filled;
+  checkZonesAndGroups(s, c);
+  checkRest(s, c);
+  if (c.problems.length > 0) throw new ClusterSpecError(s.name, c.problems);
 
-  const clientGroups: ResolvedClientGroup[] = spec.clientGroups.map((g) => ({
+  const clientGroups: ResolvedClientGroup[] = s.clientGroups.map((g) => ({
     name: g.name,
     region: g.region,
-    zones: [...(g.zones ?? (g.region === spec.coreRegion ? spec.coreZones : defaultZones(g.region)))],
-    instanceTypes: typeof g.instanceType === "string" ? [g.instanceType] : [...g.instanceType],
+    zones: [...(g.zones ?? (g.region === s.coreRegion ? s.coreZones : (defaultZones(g.region) as string[])))],
+    instanceTypes: typesOf(g),
     min: g.min,
     desired: g.desired,
     max: g.max,
     nodeClass: g.nodeClass ?? g.name,
-    rootVolumeGb: g.rootVolumeGb ?? 40,
-    dataVolumeGb: g.dataVolumeGb ?? 100,
+    rootVolumeGb: g.rootVolumeGb,
+    dataVolumeGb: g.dataVolumeGb,
+    architecture: architectureOf(typesOf(g)[0]),
     ...(g.maxInstanceLifetimeDays === undefined ? {} : { maxInstanceLifetimeSeconds: g.maxInstanceLifetimeDays * 86400 }),
   }));
-  const regions = planRegions(spec, clientGroups, c);
-  const image = resolveImage(spec, regions.map((r) => r.name), c);
-  const stateRegion = spec.backend?.type === "s3" ? spec.backend.region : undefined;
-  if (stateRegion !== undefined && regions.length > 0 && !regions.some((r) => r.name === stateRegion)) {
-    c.add("backend.region", stateRegion, "the state is encrypted with the cluster key, which exists only in the cluster's regions", `use one of ${regions.map((r) => r.name).join(", ")}, or leave it out for the core region`);
+  const regionNames = clusterRegions(s);
+  const blocks = planBlocks(s, regionNames, c);
+  const images = resolveImages(s, regionNames, c);
+  const stateRegion = s.backend?.type === "s3" ? s.backend.region : undefined;
+  if (stateRegion !== undefined && !regionNames.includes(stateRegion)) {
+    c.add("backend.region", stateRegion, "the state is encrypted with the cluster key, which exists only in the cluster's regions", `use one of ${regionNames.join(", ")}, or leave it out for the core region`);
   }
-  if (c.problems.length > 0) throw new ClusterSpecError(spec.name, c.problems);
+  if (c.problems.length > 0) throw new ClusterSpecError(s.name, c.problems);
+  const regions = planRegions(s, clientGroups, blocks, regionNames);
 
   const coreRegion = regions[0];
   const privateSubnet = (zone: string): Cidr => parseCidr(coreRegion.zones.find((z) => z.name === zone)?.privateCidr ?? "") as Cidr;
-  const coreNodes: FixedNodePlan[] = spec.coreZones.map((zone, i) => ({ name: `core-${i + 1}`, zone, privateIp: cidrHost(privateSubnet(zone), 10) }));
-  const monitoringNode: FixedNodePlan = { name: "monitoring", zone: spec.coreZones[0], privateIp: cidrHost(privateSubnet(spec.coreZones[0]), 20) };
+  const coreNodes: FixedNodePlan[] = s.coreZones.map((zone, i) => ({ name: `core-${i + 1}`, zone, privateIp: cidrHost(privateSubnet(zone), 10) }));
+  const monitoringNode: FixedNodePlan = { name: "monitoring", zone: s.coreZones[0], privateIp: cidrHost(privateSubnet(s.coreZones[0]), 20) };
 
   const backend: ResolvedBackend =
-    spec.backend?.type === "s3"
-      ? { type: "s3", bucket: spec.backend.bucket, region: spec.backend.region ?? spec.coreRegion, keyPrefix: spec.backend.keyPrefix ?? `bitte/${spec.name}` }
-      : { type: "local" };
+    s.backend?.type === "s3" ? { type: "s3", bucket: s.backend.bucket, region: s.backend.region ?? s.coreRegion, keyPrefix: s.backend.keyPrefix ?? `bitte/${s.name}` } : { type: "local" };
+  const size = (role: (typeof ROLES)[number]): ResolvedNodeSize => {
+    const n = s[role] as Required<NodeSizeSpec>;
+    return { instanceType: n.instanceType, rootVolumeGb: n.rootVolumeGb, dataVolumeGb: n.dataVolumeGb ?? 0, architecture: architectureOf(n.instanceType) };
+  };
 
+  quotaWarnings(s, { regions, clientGroups }, c);
   return {
-    name: spec.name,
-    domain: spec.domain,
-    coreRegion: spec.coreRegion,
-    coreZones: [spec.coreZones[0], spec.coreZones[1], spec.coreZones[2]],
+    name: s.name,
+    domain: s.domain,
+    coreRegion: s.coreRegion,
+    coreZones: [s.coreZones[0], s.coreZones[1], s.coreZones[2]],
     clientGroups,
-    core: resolveSize(spec.core, "m6i.large", 50),
-    monitoring: resolveSize(spec.monitoring, "m6i.large", 200),
-    routing: resolveSize(spec.routing, "t3.small", 0),
-    nat: spec.nat ?? "per-az",
-    kms: spec.kms ?? { create: true },
+    core: size("core"),
+    monitoring: size("monitoring"),
+    routing: size("routing"),
+    nat: s.nat ?? "per-az",
+    kms: s.kms ?? { create: true },
     backend,
-    versions: { ...DEFAULT_VERSIONS, ...spec.versions },
-    image,
-    adminCidrs: [...(spec.adminCidrs ?? [])],
-    routes: [...(spec.routes ?? [])],
-    namespaces: [...(spec.namespaces ?? [])],
-    tags: { ...spec.tags },
+    versions: { ...DEFAULT_VERSIONS, ...s.versions },
+    image: images.x86_64 as ResolvedImage,
+    images,
+    adminCidrs: [...s.adminCidrs],
+    routes: [...(s.routes ?? [])],
+    namespaces: [...(s.namespaces ?? [])],
+    tags: { ...s.tags },
     regions,
     coreNodes,
     monitoringNode,
-    ssmPrefix: `/bitte/${spec.name}`,
+    ssmPrefix: `/bitte/${s.name}`,
+    warnings: c.warnings,
   };
 }

@@ -1,7 +1,10 @@
 /**
  * The cluster spec: what an operator writes in `clusters/<name>.ts` (`ClusterSpec`), and the
  * resolved form every stack and renderer reads (`Cluster`), with every default filled in.
+ * Bounds and defaults of every field are in `fields.ts`, which validation and the README use.
  */
+import type { Architecture } from "./architecture";
+import type { SpecProblem } from "./define";
 
 /** How private subnets reach the internet. */
 export type NatMode = "per-az" | "single" | "none";
@@ -43,7 +46,7 @@ export interface ClientGroupSpec {
    */
   readonly dataVolumeGb?: number;
   /**
-   * Replace instances older than this many days. Must be at least 1.
+   * Replace instances older than this many days: 1–365 (Auto Scaling's bounds).
    * @default no maximum
    */
   readonly maxInstanceLifetimeDays?: number;
@@ -105,14 +108,17 @@ export interface VersionsSpec {
   readonly vault?: string;
 }
 
-/** The machine image of every node. */
+/**
+ * The machine image of the nodes of one architecture. `rootSnapshotGb` (default 8, Canonical's
+ * Ubuntu images) is the image's root snapshot size: root volumes must be at least that.
+ */
 export type ImageSpec =
   /** An image pinned by its exact name, resolved per region with the owner (Canonical by default). */
-  | { readonly type: "name"; readonly name: string; readonly owner?: string }
+  | { readonly type: "name"; readonly name: string; readonly owner?: string; readonly rootSnapshotGb?: number }
   /** Exact AMI ids per region; every region of the cluster needs one. */
-  | { readonly type: "ami"; readonly amis: Readonly<Record<string, string>> }
+  | { readonly type: "ami"; readonly amis: Readonly<Record<string, string>>; readonly rootSnapshotGb?: number }
   /** Look the image up from an SSM public parameter at plan time. */
-  | { readonly type: "ssm"; readonly parameter?: string };
+  | { readonly type: "ssm"; readonly parameter?: string; readonly rootSnapshotGb?: number };
 
 /** A public route through the load balancer and the routing group. */
 export interface IngressRouteSpec {
@@ -148,8 +154,13 @@ export interface ClusterSpec {
   readonly backend?: BackendSpec;
   /** @default see VersionsSpec */
   readonly versions?: VersionsSpec;
-  /** @default Ubuntu 24.04 LTS, pinned by image name (see DEFAULT_IMAGE_NAME) */
+  /** Image of x86_64 nodes. @default Ubuntu 24.04 LTS amd64, pinned by image name (see DEFAULT_IMAGE_NAME) */
   readonly image?: ImageSpec;
+  /**
+   * Image of arm64 (Graviton: `m7g`, `c7gn`, `t4g`, `a1`, …) nodes.
+   * @default the arm64 build of the default image, when `image` is not set
+   */
+  readonly arm64Image?: ImageSpec;
   /**
    * Networks allowed to reach the Consul, Nomad, Vault and Grafana endpoints. `0.0.0.0/0` is
    * refused.
@@ -212,12 +223,15 @@ export interface ResolvedClientGroup {
   readonly dataVolumeGb: number;
   /** In seconds, as the auto-scaling group takes it. */
   readonly maxInstanceLifetimeSeconds?: number;
+  /** Of every instance type of the group (they agree). */
+  readonly architecture: Architecture;
 }
 
 export interface ResolvedNodeSize {
   readonly instanceType: string;
   readonly rootVolumeGb: number;
   readonly dataVolumeGb: number;
+  readonly architecture: Architecture;
 }
 
 export type ResolvedBackend =
@@ -243,7 +257,10 @@ export interface Cluster {
   readonly kms: KmsSpec;
   readonly backend: ResolvedBackend;
   readonly versions: Required<VersionsSpec>;
+  /** The x86_64 image (the default image, also when every node is arm64). */
   readonly image: ResolvedImage;
+  /** The image per architecture the nodes use. */
+  readonly images: Readonly<Partial<Record<Architecture, ResolvedImage>>>;
   readonly adminCidrs: readonly string[];
   readonly routes: readonly IngressRouteSpec[];
   readonly namespaces: readonly string[];
@@ -255,4 +272,6 @@ export interface Cluster {
   readonly monitoringNode: FixedNodePlan;
   /** Prefix of the cluster's SSM parameters: `/bitte/<cluster>`. */
   readonly ssmPrefix: string;
+  /** Quotas the cluster may exceed at its maximum size (printed by `loadCluster`). */
+  readonly warnings: readonly SpecProblem[];
 }
