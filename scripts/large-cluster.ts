@@ -1,4 +1,5 @@
 import { defineCluster, type ClientGroupSpec } from "../clusters/spec";
+import { regionZones } from "../clusters/spec/zones";
 
 /** Sixteen regions, core in eu-central-1, four client groups in each region: the scale case. */
 export const LARGE_REGIONS = [
@@ -28,7 +29,8 @@ export function largeGroups(perRegion: number): ClientGroupSpec[] {
     CLASSES.slice(0, perRegion).map((nodeClass, i) => ({
       name: `${nodeClass}-${r + 1}`,
       region,
-      zones: [`${region}a`, `${region}b`],
+      // The first two zones that exist (Tokyo has no zone b for new accounts).
+      zones: regionZones(region).slice(0, 2),
       instanceType: ["m6i.large", "c6i.large", "r6i.large", "m6i.xlarge"][i],
       min: 0,
       desired: 1,

@@ -50,7 +50,8 @@ export class ClientsStack extends BitteStack {
             coreCidr,
             otherClientCidrs: remoteCidrs.filter((c) => c !== region.cidr),
           }).group.id;
-      const ami = machineImage(this, cluster, region.name, provider);
+      // One image per architecture the region's groups use, looked up before the groups.
+      for (const g of cluster.clientGroups) if (g.region === region.name) machineImage(this, cluster, region.name, provider, g.architecture);
       const kmsKeyArn = core.getString(coreOutputs.kmsKeyArn(region.name));
       const regionGroups = cluster.clientGroups.filter((g) => g.region === region.name);
       const made = regionGroups.map(
@@ -66,7 +67,7 @@ export class ClientsStack extends BitteStack {
             max: g.max,
             subnetIds: g.zones.map((z) => network.getString(networkOutputs.privateSubnetId(z))),
             securityGroupIds: [securityGroupId],
-            ami,
+            ami: machineImage(this, cluster, region.name, provider, g.architecture),
             instanceProfileArn,
             userData: renderUserData({ cluster, role: "client", region: region.name, nodeClass: g.nodeClass }),
             kmsKeyArn,

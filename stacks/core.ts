@@ -63,7 +63,9 @@ export class CoreStack extends BitteStack {
       remoteClientCidrs: cluster.regions.filter((r) => !r.isCore).map((r) => r.cidr),
     });
     const sg = (role: "core" | "monitoring" | "routing" | "client" | "alb") => sgs.groups.get(role)?.id as string;
-    const ami = machineImage(this, cluster, core.name, provider);
+    // One image per architecture the fixed nodes use (x86_64 unless a role runs on Graviton).
+    const ami = (role: "core" | "monitoring" | "routing") => machineImage(this, cluster, core.name, provider, cluster[role].architecture);
+    ami("core");
     const privateSubnet = (zone: string) => network.getString(networkOutputs.privateSubnetId(zone));
 
     const fixedNode = (node: (typeof cluster.coreNodes)[number], role: "core" | "monitoring") =>
@@ -76,7 +78,7 @@ export class CoreStack extends BitteStack {
         privateIp: node.privateIp,
         securityGroupIds: [sg(role)],
         instanceType: cluster[role].instanceType,
-        ami,
+        ami: ami(role),
         instanceProfileName: iam.profiles.get(role)?.name as string,
         userData: renderUserData({ cluster, role, nodeName: node.name }),
         kmsKeyArn: keyArn,
@@ -105,7 +107,7 @@ export class CoreStack extends BitteStack {
       subnetIds: cluster.coreZones.slice(0, 2).map(privateSubnet),
       securityGroupIds: [sg("routing")],
       instanceType: cluster.routing.instanceType,
-      ami,
+      ami: ami("routing"),
       instanceProfileArn: iam.profiles.get("routing")?.arn as string,
       userData: renderUserData({ cluster, role: "routing" }),
       kmsKeyArn: keyArn,

@@ -187,7 +187,16 @@ function baseSpec(): ClusterSpec {
 }
 
 function manyRegions(): ClusterSpec["clientGroups"] {
-  return ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "ap-south-1"].map((region, i) => ({ name: `g${i}`, region, instanceType: "m6i.large", min: 0, desired: 0, max: 1 }));
+  return ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "ap-south-1"].map((region, i) => ({
+    name: `g${i}`,
+    region,
+    // us-west-1's zone names differ per account, so it has no default zones.
+    ...(region === "us-west-1" ? { zones: ["us-west-1a", "us-west-1b"] } : {}),
+    instanceType: "m6i.large",
+    min: 0,
+    desired: 0,
+    max: 1,
+  }));
 }
 
 export type { StackJson };

@@ -291,6 +291,12 @@ function nodeArchitectures(spec: Filled): Map<Architecture, NodeArch[]> {
   return byArch;
 }
 
+function withoutSnapshot(image: ResolvedImage & { readonly rootSnapshotGb: number }): ResolvedImage {
+  const out: Record<string, unknown> = { ...image };
+  delete out.rootSnapshotGb;
+  return out as ResolvedImage;
+}
+
 function resolveImages(spec: Filled, regions: readonly string[], c: Checker): Partial<Record<Architecture, ResolvedImage>> {
   const byArch = nodeArchitectures(spec);
   const out: Partial<Record<Architecture, ResolvedImage>> = {};
@@ -299,7 +305,8 @@ function resolveImages(spec: Filled, regions: readonly string[], c: Checker): Pa
     const field = IMAGE_FIELD[arch];
     if (nodes.length === 0) {
       if (spec[field] !== undefined && arch === "arm64") c.add(field, spec[field], "no node is arm64, so this image would be ignored", "remove it, or use a Graviton instance type (m7g.large, …)");
-      if (arch === "x86_64") out.x86_64 = resolveImage(spec, arch, regions, c);
+      const image = arch === "x86_64" ? resolveImage(spec, arch, regions, c) : undefined;
+      if (image) out.x86_64 = withoutSnapshot(image);
       continue;
     }
     const image = resolveImage(spec, arch, regions, c);
@@ -310,8 +317,7 @@ function resolveImages(spec: Filled, regions: readonly string[], c: Checker): Pa
     for (const n of nodes) {
       if (n.rootVolumeGb < image.rootSnapshotGb) c.add(n.rootField, n.rootVolumeGb, `smaller than the ${field}'s ${image.rootSnapshotGb} GiB root snapshot; EC2 refuses the launch`, `give at least ${image.rootSnapshotGb} GiB`);
     }
-    const { rootSnapshotGb: _unused, ...resolved } = image;
-    out[arch] = resolved as ResolvedImage;
+    out[arch] = withoutSnapshot(image);
   }
   return out;
 }

@@ -55,7 +55,7 @@ const zone = str({ pattern: /^[a-z]{2}-[a-z]+-\d[a-z]$/, problem: "not an availa
 
 const instanceType = str({ pattern: INSTANCE_TYPE_RE, problem: "not an EC2 instance type of the form family.size", fix: `write it like "m6i.large"` });
 
-const volume = (what: string, min: number = GP3_SIZE_GB.min): IntSchema => int({ min, max: GP3_SIZE_GB.max, unit: "GiB", bounds: `gp3: ${GP3_SIZE_GB.min}–${GP3_SIZE_GB.max} GiB` + (what === "root" ? "; ≥ the image's root snapshot" : "") });
+const volume = (what: string, min: number = GP3_SIZE_GB.min): IntSchema => int({ min, max: GP3_SIZE_GB.max, unit: "GiB", bounds: "gp3 size" + (what === "root" ? "; ≥ the image's rootSnapshotGb" : "") });
 
 function cidr(extra?: (c: NonNullable<ReturnType<typeof parseCidr>>, v: string) => Issue | undefined): StringSchema {
   return str({

@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { formatProblem } from "./define";
 import type { Cluster } from "./types";
 
 /** The cluster directory: one `<name>.ts` (or compiled `.js`) file per cluster. */
@@ -26,5 +27,7 @@ export function loadCluster(name: string = "example", dir: string = CLUSTERS_DIR
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(join(dir, name)) as { default?: Cluster };
   if (!mod.default) throw new Error(`clusters/${name}.ts has no default export; export the defineCluster(...) result as default.`);
+  // Quota warnings go to stderr once per load: they must be seen, but do not stop a synth.
+  for (const w of mod.default.warnings ?? []) process.emitWarning(`clusters/${name}.ts: ${formatProblem(w)}`, { code: "BITTE_QUOTA" });
   return mod.default;
 }
