@@ -99,9 +99,9 @@ describe("nothing is ignored: unknown keys name their path and the closest known
 
 describe("wrong JSON types are errors naming the field, never a TypeError", () => {
   test.each([
-    ["clientGroups", "workers", /^must be a list of object, not a string$/],
-    ["coreZones", "eu-central-1a", /^must be a list of string, not a string$/],
-    ["adminCidrs", "203.0.113.0/24", /^must be a list of string, not a string$/],
+    ["clientGroups", "workers", /^must be a list of objects, not a string$/],
+    ["coreZones", "eu-central-1a", /^must be a list of strings, not a string$/],
+    ["adminCidrs", "203.0.113.0/24", /^must be a list of strings, not a string$/],
     ["tags", ["team"], /^must be an object: tag key → string, not a list$/],
     ["backend", "s3", /^must be \{ type: "local", … \} \| \{ type: "s3", … \}, not a string$/],
     ["name", 42, /^must be a string, not a number$/],

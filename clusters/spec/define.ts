@@ -61,7 +61,7 @@ export class ClusterSpecError extends Error {
 
 /** `field = value: problem. Fix: fix.` — the one format of errors and warnings. */
 export function formatProblem(p: SpecProblem): string {
-  return `${p.field} = ${show(p.value)}: ${p.problem}. Fix: ${p.fix}.`;
+  return `${p.field} = ${show(p.value)}: ${p.problem}. Fix: ${p.fix}${/[.?!]$/.test(p.fix) ? "" : "."}`;
 }
 
 function show(value: unknown): string {

@@ -118,9 +118,9 @@ export function typeName(s: Schema): string {
     case "bool":
       return s.only === undefined ? "boolean" : String(s.only);
     case "list":
-      return `list of ${typeName(s.of)}`;
+      return `list of ${plural(typeName(s.of))}`;
     case "oneOrList":
-      return `${typeName(s.of)} or list of them`;
+      return `${typeName(s.of)} or list of ${plural(typeName(s.of))}`;
     case "map":
       return `object: ${s.keyName} → ${typeName(s.of)}`;
     case "object":
@@ -128,6 +128,10 @@ export function typeName(s: Schema): string {
     case "union":
       return Object.keys(s.variants).map((v) => `{ ${s.tag}: ${s.variants[v].fields[s.tag].schema.kind === "bool" ? v : JSON.stringify(v)}, … }`).join(" | ");
   }
+}
+
+function plural(words: string): string {
+  return /^(string|object|whole number|boolean)$/.test(words) ? `${words}s` : words;
 }
 
 /** Levenshtein distance, bounded: keys are short, so this stays cheap. */
@@ -288,7 +292,7 @@ function checkObject(s: ObjectSchema, value: unknown, path: string, report: Repo
     const v = value[key];
     if (v === undefined) {
       if (field.required) {
-        report(join(path, key), undefined, { problem: "required", fix: `add ${key}: ${field.doc.replace(/\.$/, "")}` });
+        report(join(path, key), undefined, { problem: "required", fix: `add ${key} (${field.doc.replace(/\.$/, "")})` });
         ok = false;
       }
       continue;
