@@ -9,10 +9,14 @@
  * To add a field: add ONE entry to the object it belongs in below (`doc`, `schema`, and
  * `required`, `default` or `defaultDoc`), add it to the matching interface in types.ts, read it
  * in define.ts, then run `npm run spec:readme`. Helpers: `str`, `int`, `list`, `obj`, `map`.
+ * `fieldsOf<Interface>` makes tsc fail while an interface in types.ts and its entries here
+ * disagree, so a field added to types.ts without an entry here does not compile (and a key
+ * without an entry is refused at run time as unknown).
  */
 import { parseCidr } from "./cidr";
 import { UBUNTU_ROOT_SNAPSHOT_GB, GP3_SIZE_GB, MAX_INSTANCE_LIFETIME_DAYS, MAX_USER_TAGS, bucketIssue, stateKeyPrefixIssue, tagKeyIssue, tagValueIssue } from "./aws-limits";
 import { KNOWN_REGIONS, REGION_INDEX } from "./regions";
+import type { BackendSpec, ClientGroupSpec, ClusterSpec, ImageSpec, IngressRouteSpec, NodeSizeSpec, VersionsSpec } from "./types";
 import type { Field, IntSchema, Issue, ListSchema, MapSchema, ObjectSchema, Schema, StringSchema, UnionSchema } from "./schema";
 
 /** Longest cluster name: `bitte-<name>-routing` must fit the 32 characters of a target group name. */
@@ -26,6 +30,13 @@ export const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const VERSION_RE = /^\d+\.\d+\.\d+(\+ent)?$/;
 const AMI_RE = /^ami-[0-9a-f]{8,17}$/;
+
+/**
+ * The fields of an object, one entry per key of its TypeScript interface: tsc fails when a key is
+ * in the interface (types.ts) but not here, or here but not in the interface.
+ */
+type FieldsOf<T> = { readonly [K in keyof Required<T>]-?: Field };
+const fieldsOf = <T>(fields: FieldsOf<T>): Record<string, Field> => fields;
 
 const str = (s: Omit<StringSchema, "kind"> = {}): StringSchema => ({ kind: "string", ...s });
 const int = (s: Omit<IntSchema, "kind">): IntSchema => ({ kind: "int", ...s });
@@ -70,11 +81,13 @@ function cidr(extra?: (c: NonNullable<ReturnType<typeof parseCidr>>, v: string) 
 
 /** The size fields of a fixed node; routing has no data volume. */
 function nodeSize(defaults: { instanceType: string; rootVolumeGb: number; dataVolumeGb?: number }, dataDoc?: string): Field {
-  const fields: Record<string, Field> = {
+  const all = fieldsOf<NodeSizeSpec>({
     instanceType: { schema: instanceType, doc: "EC2 instance type.", default: defaults.instanceType },
     rootVolumeGb: { schema: volume("root"), doc: "Root volume size in GiB.", default: defaults.rootVolumeGb },
-  };
-  if (defaults.dataVolumeGb !== undefined) fields.dataVolumeGb = { schema: volume("data"), doc: dataDoc ?? "Data volume size in GiB.", default: defaults.dataVolumeGb };
+    dataVolumeGb: { schema: volume("data"), doc: dataDoc ?? "Data volume size in GiB.", default: defaults.dataVolumeGb },
+  });
+  // Routing has no data volume, so the key is unknown there rather than silently ignored.
+  const fields = defaults.dataVolumeGb === undefined ? { instanceType: all.instanceType, rootVolumeGb: all.rootVolumeGb } : all;
   return { schema: obj(fields), doc: "Size of the node.", default: {} };
 }
 
@@ -82,26 +95,26 @@ function nodeSize(defaults: { instanceType: string; rootVolumeGb: number; dataVo
 function imageSchema(): UnionSchema {
   const snapshot: Field = { schema: int({ min: 1, max: GP3_SIZE_GB.max, unit: "GiB" }), doc: "Size of the image's root snapshot; every root volume must be at least this (EC2 refuses smaller).", default: UBUNTU_ROOT_SNAPSHOT_GB };
   return union("type", {
-    name: obj({
+    name: obj(fieldsOf<Extract<ImageSpec, { type: "name" }>>({
       type: tag("name"),
       name: { schema: str({ pattern: /^\S.{0,127}$/, problem: "not an AMI name (1–128 characters)", fix: "give the exact AMI name to pin" }), doc: "Exact AMI name, resolved per region.", required: true },
       owner: { schema: str({ pattern: /^(\d{12}|amazon|aws-marketplace|self)$/, problem: "not an image owner", fix: `give the owner's 12-digit account id (Canonical: "${CANONICAL_OWNER}")` }), doc: "Owner account of the image.", default: CANONICAL_OWNER },
       rootSnapshotGb: snapshot,
-    }),
-    ami: obj({
+    })),
+    ami: obj(fieldsOf<Extract<ImageSpec, { type: "ami" }>>({
       type: tag("ami"),
       amis: { schema: map("region", region, str({ pattern: AMI_RE, problem: "not an AMI id", fix: `write it like "ami-0123456789abcdef0"` })), doc: "AMI id per region; every region of the cluster needs one.", required: true },
       rootSnapshotGb: snapshot,
-    }),
-    ssm: obj({
+    })),
+    ssm: obj(fieldsOf<Extract<ImageSpec, { type: "ssm" }>>({
       type: tag("ssm"),
       parameter: { schema: str({ pattern: /^\/[\w.\-/]+$/, problem: "not an SSM parameter name", fix: "use a name like \"/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id\"" }), doc: "SSM public parameter holding the AMI id.", defaultDoc: "Canonical's Ubuntu 24.04 parameter for the architecture" },
       rootSnapshotGb: snapshot,
-    }),
+    })),
   });
 }
 
-const CLIENT_GROUP = obj({
+const CLIENT_GROUP = obj(fieldsOf<ClientGroupSpec>({
   name: { schema: name(20, "a group name"), doc: "Group name, unique in the cluster.", required: true },
   region: { schema: region, doc: "AWS region the group runs in.", required: true },
   zones: { schema: list(zone, { minItems: 1 }), doc: "Availability zones of the group, in its region.", defaultDoc: "the core zones in the core region, else the region's first three zones" },
@@ -113,9 +126,9 @@ const CLIENT_GROUP = obj({
   rootVolumeGb: { schema: volume("root"), doc: "Root volume size in GiB.", default: 40 },
   dataVolumeGb: { schema: volume("data"), doc: "Data volume (Nomad allocations, Docker) size in GiB.", default: 100 },
   maxInstanceLifetimeDays: { schema: int({ ...MAX_INSTANCE_LIFETIME_DAYS, unit: "days", bounds: "Auto Scaling: 1–365 days" }), doc: "Replace instances older than this many days.", defaultDoc: "no maximum" },
-});
+}));
 
-export const SPEC_FIELDS: ObjectSchema = obj({
+export const SPEC_FIELDS: ObjectSchema = obj(fieldsOf<ClusterSpec>({
   name: { schema: name(MAX_NAME_LENGTH, "the cluster name"), doc: "Cluster name; it prefixes AWS names.", required: true },
   domain: {
     schema: str({
@@ -158,18 +171,18 @@ export const SPEC_FIELDS: ObjectSchema = obj({
   backend: {
     schema: union("type", {
       local: obj({ type: tag("local") }),
-      s3: obj({
+      s3: obj(fieldsOf<Extract<BackendSpec, { type: "s3" }>>({
         type: tag("s3"),
         bucket: { schema: str({ bounds: "S3 bucket naming rules", refine: bucketIssue }), doc: "State bucket; created by the state stack.", required: true },
         region: { schema: region, doc: "Bucket region (a region of the cluster).", defaultDoc: "the core region" },
         keyPrefix: { schema: str({ bounds: "no leading/trailing \"/\", no \"//\"", refine: stateKeyPrefixIssue }), doc: "Prefix of the state objects, <prefix>/<stack>.tfstate.", defaultDoc: "`bitte/<cluster>`" },
-      }),
+      })),
     }),
     doc: "Where Terraform keeps state.",
     default: { type: "local" },
   },
   versions: {
-    schema: obj(Object.fromEntries(Object.entries(DEFAULT_VERSIONS).map(([product, v]) => [product, { schema: str({ pattern: VERSION_RE, problem: "not a release version", fix: `write it like "${v}"` }), doc: `${product} package version.`, default: v }]))),
+    schema: obj(fieldsOf<VersionsSpec>(Object.fromEntries(Object.entries(DEFAULT_VERSIONS).map(([product, v]) => [product, { schema: str({ pattern: VERSION_RE, problem: "not a release version", fix: `write it like "${v}"` }), doc: `${product} package version.`, default: v }])) as FieldsOf<VersionsSpec>)),
     doc: "HashiCorp package versions (HashiCorp's apt repository).",
     default: {},
   },
@@ -177,10 +190,10 @@ export const SPEC_FIELDS: ObjectSchema = obj({
   arm64Image: { schema: imageSchema(), doc: "Image of arm64 (Graviton) nodes.", defaultDoc: "Ubuntu 24.04 LTS arm64 of the same build, unless `image` is set" },
   adminCidrs: { schema: list(cidr((c) => (c.prefix === 0 ? { problem: "opens the Consul, Nomad and Vault endpoints to the whole internet", fix: "list the networks your operators work from, e.g. your VPN's egress block" } : undefined))), doc: "Networks allowed to reach the admin endpoints.", default: [] },
   routes: {
-    schema: list(obj({
+    schema: list(obj(fieldsOf<IngressRouteSpec>({
       host: { schema: str({ pattern: LABEL_RE, problem: "not a DNS label", fix: "use one label like \"www\"; the route serves <host>.<domain>" }), doc: "Host label: the route serves <host>.<domain>.", required: true },
       service: { schema: name(63, "a Consul service name"), doc: "Consul service that serves the route.", required: true },
-    })),
+    }))),
     doc: "Public routes through the load balancer.",
     default: [],
   },
@@ -191,4 +204,4 @@ export const SPEC_FIELDS: ObjectSchema = obj({
     doc: "Extra tags on every resource.",
     default: {},
   },
-});
+}));
