@@ -5,7 +5,7 @@
  * either, from a cold cache and a warm one, and the loader must survive the faults a cache sees.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { App } from "cdktf";
@@ -52,10 +52,13 @@ describe("the app command of cdktf.json", () => {
       expect({ run, status: r.status, stderr: r.stderr }).toEqual({ run, status: 0, stderr: "" });
       expect(readStacks(out)).toEqual(want);
     }
-    // One entry per TypeScript file the app loads, and nothing half-written left behind.
-    const entries = readdirSync(cache);
-    expect(entries.length).toBeGreaterThan(50);
-    expect(entries.filter((f) => !/^[0-9a-f]{64}\.js$/.test(f))).toEqual([]);
+    // An entry per TypeScript file and per source-mapped package file loaded, none half-written.
+    expect(readdirSync(cache).sort()).toEqual(["js", "ts"]);
+    for (const kind of ["js", "ts"]) {
+      const entries = readdirSync(join(cache, kind));
+      expect(entries.length).toBeGreaterThan(50);
+      expect(entries.filter((f) => !/^[0-9a-f]{64}\.js$/.test(f))).toEqual([]);
+    }
   });
 });
 
@@ -89,7 +92,7 @@ describe("the loader's transpile cache", () => {
     // Same length, same name: only the content tells the versions apart.
     writeFileSync(file, source(2));
     expect(JSON.parse((await node(cache, probe(file))).stdout)).toEqual({ v: "v2", swc: true });
-    expect(readdirSync(cache)).toHaveLength(2);
+    expect(readdirSync(join(cache, "ts"))).toHaveLength(2);
   });
 
   test("a damaged entry is a miss, not code that runs", async () => {
@@ -97,8 +100,9 @@ describe("the loader's transpile cache", () => {
     const file = join(work, "damaged.ts");
     writeFileSync(file, source(3));
     expect((await node(cache, probe(file))).status).toBe(0);
-    const [name] = readdirSync(cache);
-    const entry = readFileSync(join(cache, name));
+    const dir = join(cache, "ts");
+    const [name] = readdirSync(dir);
+    const entry = readFileSync(join(dir, name));
     const faults: Record<string, Buffer> = {
       truncated: entry.subarray(0, entry.length - 7),
       "flipped bit": Buffer.from(entry.map((b, i) => (i === entry.length - 3 ? b ^ 0x20 : b))),
@@ -106,11 +110,11 @@ describe("the loader's transpile cache", () => {
       "other code with the old checksum": Buffer.concat([entry.subarray(0, 4), Buffer.from('throw new Error("from the cache")')]),
     };
     for (const [fault, data] of Object.entries(faults)) {
-      writeFileSync(join(cache, name), data);
+      writeFileSync(join(dir, name), data);
       const r = await node(cache, probe(file));
       expect({ fault, status: r.status, out: JSON.parse(r.stdout || "null") as unknown }).toEqual({ fault, status: 0, out: { v: "v3", swc: true } });
       // The miss rewrote the entry.
-      expect(readFileSync(join(cache, name)).equals(entry)).toBe(true);
+      expect(readFileSync(join(dir, name)).equals(entry)).toBe(true);
     }
   });
 
@@ -124,7 +128,7 @@ describe("the loader's transpile cache", () => {
     const script = `console.log(${JSON.stringify(files)}.map((f) => require(f).value).join(","))`;
     const runs = await Promise.all(Array.from({ length: 4 }, () => node(cache, script)));
     expect(runs.map((r) => ({ status: r.status, out: r.stdout.trim() }))).toEqual(Array(4).fill({ status: 0, out: "v4,v5,v6" }));
-    expect(readdirSync(cache).sort()).toHaveLength(3);
+    expect(readdirSync(join(cache, "ts"))).toHaveLength(3);
   });
 
   test("a cache that cannot be written costs speed, not the synth", async () => {
@@ -143,9 +147,67 @@ describe("the loader's transpile cache", () => {
     const r = await node(join(work, "broken-cache"), `require(${JSON.stringify(file)})`);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("broken.ts");
-    mkdirSync(join(work, "broken-cache"), { recursive: true });
-    expect(readdirSync(join(work, "broken-cache"))).toEqual([]);
+    mkdirSync(join(work, "broken-cache", "ts"), { recursive: true });
+    expect(readdirSync(join(work, "broken-cache", "ts"))).toEqual([]);
   });
+});
+
+test("a package file's trimmed copy follows the file: rewritten, it is read again; just written, it is not cached", async () => {
+  // A project of its own, so the test writes no file under the real node_modules.
+  const project = mkdtempSync(join(tmpdir(), "bitte-project-"));
+  try {
+    mkdirSync(join(project, "scripts"));
+    writeFileSync(join(project, "scripts", "app-loader.js"), readFileSync(LOADER));
+    mkdirSync(join(project, "node_modules", "cdktf"), { recursive: true });
+    const pkg = join(project, "node_modules", "cdktf", "index.js");
+    const map = "//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozfQ==\n";
+    const version = (n: number): string => `module.exports = { n: ${n} };\n${map}`;
+    const cache = join(project, "cache");
+    const load = async (): Promise<unknown> => {
+      const r = await new Promise<{ out: string; err: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ["-r", join(project, "scripts", "app-loader.js"), "-e", `
+          const Module = require("node:module");
+          const compile = Module.prototype._compile;
+          let maps = 0;
+          Module.prototype._compile = function (code, f) { if (code.includes("sourceMappingURL")) maps++; return compile.call(this, code, f); };
+          console.log(JSON.stringify({ n: require(${JSON.stringify(pkg)}).n, maps }));`], { env: { ...process.env, BITTE_APP_CACHE: cache } });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("error", reject);
+        child.on("close", () => resolve({ out, err }));
+      });
+      expect(r.err).toBe("");
+      return JSON.parse(r.out);
+    };
+    const entries = (): string[] => {
+      try {
+        return readdirSync(join(cache, "js"));
+      } catch {
+        return [];
+      }
+    };
+    writeFileSync(pkg, version(1));
+    // Just written: within git's racy window the file could change again unseen, so no copy.
+    expect(await load()).toEqual({ n: 1, maps: 0 });
+    expect(entries()).toEqual([]);
+    // Waits out the loader's racy window (3 s) by the file's own clock, then caches.
+    const settled = async (): Promise<void> => {
+      for (let i = 0; i < 100 && Date.now() - statSync(pkg).ctimeMs <= 3100; i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    await settled();
+    expect(await load()).toEqual({ n: 1, maps: 0 });
+    expect(entries()).toHaveLength(1);
+    expect(await load()).toEqual({ n: 1, maps: 0 });
+    // Rewritten with the same size: the ctime tells.
+    writeFileSync(pkg, version(2));
+    await settled();
+    expect(await load()).toEqual({ n: 2, maps: 0 });
+    expect(entries()).toHaveLength(2);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
 });
 
 test("after the loader and the trims cdktf loads without archiver, without inline source maps, and records no stack traces", () => {
