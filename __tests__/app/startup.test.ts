@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { App } from "cdktf";
 import example from "../../clusters/example";
+import large from "../../scripts/large-cluster";
 import { loadJobs } from "../../constructs/jobs";
 import { addStacks } from "../../stacks";
 import { run } from "../harness/tools";
@@ -60,6 +61,28 @@ describe("the app command of cdktf.json", () => {
       expect(entries.filter((f) => !/^[0-9a-f]{64}\.js$/.test(f))).toEqual([]);
     }
   });
+});
+
+test("the trims (the resolver's plain-value path among them) write the same JSON for the 16-region, 64-group cluster", () => {
+  const work = mkdtempSync(join(tmpdir(), "bitte-large-"));
+  try {
+    const script = `
+      require("./stacks/startup");
+      const { App } = require("cdktf");
+      const app = new App({ outdir: process.env.OUT, stackTraces: false });
+      require("./stacks").addStacks(app, require("./scripts/large-cluster").default, { jobs: [] });
+      app.synth();`;
+    const r = run(process.execPath, ["-r", LOADER, "-e", script], { cwd: ROOT, env: { ...process.env, OUT: join(work, "trimmed"), BITTE_APP_CACHE: join(work, "cache") } });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    const app = new App({ outdir: join(work, "plain"), stackTraces: false });
+    addStacks(app, large, { jobs: [] });
+    app.synth();
+    const want = readStacks(join(work, "plain"));
+    expect(Object.keys(want)).toEqual(["clients", "consul", "core", "jobs", "network"]);
+    expect(readStacks(join(work, "trimmed"))).toEqual(want);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 /** A node process with the loader preloaded, evaluating `script`; resolves with its output. */
