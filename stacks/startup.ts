@@ -1,6 +1,6 @@
 /**
- * Two start-up costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need,
- * removed before cdktf is loaded. Imported first by `main.ts` only; tests build stacks without it
+ * Three costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need, removed
+ * before cdktf is loaded. Imported first by `main.ts` only; tests build stacks without it
  * and `__tests__/app/startup.test.ts` proves the JSON is the same either way. (How the code is
  * loaded — transpiling, source maps — is `scripts/app-loader.js`.)
  *
@@ -9,6 +9,7 @@
  * - Every token and nested-block reference records a full stack trace (only ever printed in an
  *   error about that token), which `App({ stackTraces: false })` does not turn off: a third of
  *   the 16-region synth. Errors then name the token without where it was made.
+ * - The resolver's per-value contexts for values that hold no token (below).
  */
 import Module from "node:module";
 
@@ -34,7 +35,7 @@ stackTrace.captureStackTrace = () => [];
 /**
  * cdktf resolves every resource's configuration three times per synth, and its resolver builds a
  * context, two closures and a path string for every key, string and number, tokens or not: with
- * the garbage it makes, a third of a large synth. Plain values (strings without token markers,
+ * the garbage it makes, a quarter of a large synth's profile. Plain values (strings without token markers,
  * numbers that are not encoded tokens, booleans, plain objects and arrays of them) are resolved
  * here as the resolver would resolve them, to themselves; anything else (every token, token-keyed
  * object, encoded list or map, function, construct, and whatever is 190 levels deep) goes to
