@@ -85,6 +85,39 @@ test("the trims (the resolver's plain-value path among them) write the same JSON
   }
 });
 
+test("the resolver's plain-value path resolves tokens, and refuses bad values, as cdktf's resolver does", () => {
+  // Each case resolved by cdktf's own resolver and by the trimmed one, in one process.
+  const script = `
+    const resolveModule = require("cdktf/lib/tokens/private/resolve");
+    const original = resolveModule.resolve;
+    require("./stacks/startup");
+    const trimmed = resolveModule.resolve;
+    const { App, TerraformStack, Token, Fn, Lazy } = require("cdktf");
+    const stack = new TerraformStack(new App({ stackTraces: false }), "s");
+    const list = Token.asList(Lazy.anyValue({ produce: () => ["a", "b"] }));
+    const cases = {
+      plain: { a: "x", b: [1, true, null, undefined, { c: "1.5e3" }], d: new Date(0) },
+      tokens: { s: "pre-" + Lazy.stringValue({ produce: () => "v" }) + "-post", n: Token.asNumber(Lazy.numberValue({ produce: () => 7 })), l: list, f: Fn.lower(Lazy.stringValue({ produce: () => "ABC" })) },
+      tokenKey: { [Lazy.stringValue({ produce: () => "k" })]: 1 },
+      escaped: { e: "$" + "{var.x} and $$" + "{literal}" },
+      function: { a: [{ b: () => 1 }] },
+      construct: { a: { b: stack } },
+      listInString: { a: { b: "x" + list } },
+    };
+    const run = (resolve, value) => { try { return { ok: JSON.stringify(resolve(value, { scope: stack, preparing: false, resolver: new (require("cdktf/lib/tokens/resolvable").DefaultTokenResolver)(new (require("cdktf/lib/tokens/resolvable").StringConcat)()) })) }; } catch (e) { return { error: e.message }; } };
+    const out = {};
+    for (const [name, value] of Object.entries(cases)) out[name] = { cdktf: run(original, value), trimmed: run(trimmed, value) };
+    console.log(JSON.stringify({ patched: original !== trimmed, out }));`;
+  const r = run(process.execPath, ["-r", LOADER, "-e", script], { cwd: ROOT });
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+  const { patched, out } = JSON.parse(r.stdout) as { patched: boolean; out: Record<string, { cdktf: { ok?: string; error?: string }; trimmed: unknown }> };
+  expect(patched).toBe(true);
+  for (const [name, { cdktf, trimmed }] of Object.entries(out)) expect({ name, trimmed }).toEqual({ name, trimmed: cdktf });
+  // The cases exercise both outcomes.
+  expect(Object.entries(out).filter(([, v]) => v.cdktf.error !== undefined).map(([k]) => k).sort()).toEqual(["construct", "function", "listInString"]);
+  expect(out.tokens.cdktf.ok).toContain("pre-v-post");
+});
+
 /** A node process with the loader preloaded, evaluating `script`; resolves with its output. */
 function node(cache: string, script: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
