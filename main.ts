@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { loadCluster } from "./clusters/spec/load";
 import { directoryParseCache, loadJobs, parseJobSelection } from "./constructs/jobs";
+import { directoryUserDataStore, useUserDataStore } from "./constructs/user-data";
 import { addStacks } from "./stacks";
 
 async function main(): Promise<void> {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     select: parseJobSelection(process.env.BITTE_JOBS),
     cache: directoryParseCache(join(__dirname, "node_modules", ".cache", "bitte-hcl")),
   });
+  useUserDataStore(directoryUserDataStore(join(__dirname, "node_modules", ".cache", "bitte-user-data")));
   // Construct stack traces only help debugging cdktf itself, and cost a tenth of the synth.
   const app = new App({ stackTraces: false });
   addStacks(app, cluster, { jobs });

@@ -1,91 +1,108 @@
 #!/usr/bin/env node
-// Synth budget (DESIGN.md, Performance): the app's own synth on compiled JS, no CLI.
-// Compiles the app with swc into dist/, then synthesizes each cluster several times in a fresh
-// node process and prints the median wall time and peak RSS. Prints figures; asserts nothing.
+// Synth budget (DESIGN.md, Performance). Times exactly the `app` command of cdktf.json (what
+// `npx cdktf synth` runs), through a shell in the project directory as the CLI runs it, beside
+// the floor (scripts/bench-floor.js) in the same run, alternating the two so that the machine's
+// load falls on both alike; prints medians, ratios and peak RSS, then the whole `npx cdktf synth`.
+// Prints figures; asserts nothing. BENCH_RUNS (default 7) runs per row after one warm-up run.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transformFileSync } from "@swc/core";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 7));
+const APP = JSON.parse(readFileSync(join(root, "cdktf.json"), "utf8")).app;
+const work = mkdtempSync(join(tmpdir(), "bitte-bench-"));
 
-function compile(dir) {
-  for (const entry of readdirSync(join(root, dir))) {
-    const rel = join(dir, entry);
-    if (statSync(join(root, rel)).isDirectory()) {
-      compile(rel);
-    } else if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) {
-      const { code } = transformFileSync(join(root, rel), { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } });
-      mkdirSync(dirname(join(dist, rel)), { recursive: true });
-      writeFileSync(join(dist, rel.replace(/\.ts$/, ".js")), code);
-    } else {
-      // Assets the renderers read (scripts, dashboards) travel with the code.
-      mkdirSync(dirname(join(dist, rel)), { recursive: true });
-      cpSync(join(root, rel), join(dist, rel));
-    }
-  }
+// Each measured node process reports its own CPU time and peak RSS when it exits.
+const probe = join(work, "probe.cjs");
+writeFileSync(probe, `process.on("exit", () => { const u = process.resourceUsage(); require("node:fs").appendFileSync(process.env.BENCH_PROBE_OUT, JSON.stringify({ cpu: (u.userCPUTime + u.systemCPUTime) / 1000, rss: u.maxRSS / 1024 }) + "\\n"); });\n`);
+
+// The generated clusters live in clusters/ only while the bench runs: the app loads clusters by name.
+const generated = [1, 2, 4].map((n) => join(root, "clusters", `bench-large-${n}.ts`));
+function cleanUp() {
+  for (const f of generated) rmSync(f, { force: true });
+  rmSync(work, { recursive: true, force: true });
+}
+process.on("exit", cleanUp);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+[1, 2, 4].forEach((n, i) => writeFileSync(generated[i], `import { largeCluster } from "../scripts/large-cluster";\nexport default largeCluster(${n});\n`));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+let seq = 0;
+/** One run of a shell command: wall ms, and CPU ms and peak RSS MB of the node process it starts. */
+function once(command, env) {
+  const out = join(work, `out-${++seq}`);
+  const report = join(work, `probe-${seq}`);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("sh", ["-c", command], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: out, NODE_OPTIONS: `--require=${probe}`, BENCH_PROBE_OUT: report, ...env },
+  });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${command} failed (${r.status}):\n${r.stderr}`);
+  const procs = readFileSync(report, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  rmSync(out, { recursive: true, force: true });
+  return { wall, cpu: procs.reduce((s, p) => s + p.cpu, 0), rss: Math.max(...procs.map((p) => p.rss)) };
 }
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist);
-writeFileSync(join(dist, "main.js"), transformFileSync(join(root, "main.ts"), { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }).code);
-for (const dir of ["clusters", "stacks", "constructs", "scripts"]) compile(dir);
-cpSync(join(root, "jobs"), join(dist, "jobs"), { recursive: true });
-// Generated clusters: 16 regions with 1, 2 and 4 client groups per region.
-for (const n of [1, 2, 4]) {
-  writeFileSync(join(dist, "clusters", `large-${n}.js`), `exports.default = require("../scripts/large-cluster.js").largeCluster(${n});\n`);
-}
-// Reports the child's own peak RSS when it exits.
-const probe = join(dist, "scripts", "rss-probe.cjs");
-writeFileSync(probe, `process.on("exit", () => process.stderr.write("\\nBENCH_MAXRSS_KB=" + process.resourceUsage().maxRSS + "\\n"));\n`);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-const parseCache = join(dist, "node_modules", ".cache", "bitte-hcl");
-
-/** Median wall time and peak RSS of synthesizing `cluster`; `cold` empties the job-parse cache first. */
-function bench(cluster, cold = false) {
-  const walls = [];
-  const rss = [];
-  // The first run of each cluster warms the file cache and is not counted.
+const FLOOR = `node ${join("scripts", "bench-floor.js")}`;
+/** The app and the floor, alternated; `before` runs ahead of each app run (the cold row empties caches). */
+function row(cluster, before = () => {}) {
+  const app = [];
+  const floor = [];
   for (let i = -1; i < RUNS; i++) {
-    const out = mkdtempSync(join(tmpdir(), "bitte-bench-"));
-    if (cold) rmSync(parseCache, { recursive: true, force: true });
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ["-r", probe, join(dist, "main.js")], { cwd: root, env: { ...process.env, BITTE_CLUSTER: cluster, CDKTF_OUTDIR: out }, encoding: "utf8" });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    rmSync(out, { recursive: true, force: true });
-    if (r.status !== 0) throw new Error(`synth of ${cluster} failed:\n${r.stderr}`);
+    const f = once(FLOOR, {});
+    before();
+    const a = once(APP, { BITTE_CLUSTER: cluster });
+    // The first pair warms the file cache and the app's caches, and is not counted.
     if (i < 0) continue;
-    walls.push(ms);
-    rss.push(Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024);
+    floor.push(f);
+    app.push(a);
   }
-  return { wall: median(walls), rss: median(rss) };
+  const m = (xs, k) => median(xs.map((x) => x[k]));
+  return { floor: { wall: m(floor, "wall"), cpu: m(floor, "cpu") }, app: { wall: m(app, "wall"), cpu: m(app, "cpu"), rss: m(app, "rss") } };
 }
 
+const caches = ["bitte-app", "bitte-user-data", "bitte-hcl"].map((d) => join(root, "node_modules", ".cache", d));
 const rows = [
-  ["example", "clusters/example.ts", "< 1000 ms, < 150 MB"],
-  ["example", "  same, job files not yet parsed", "", true],
-  ["large-1", "16 regions × 1 group", ""],
-  ["large-2", "16 regions × 2 groups", ""],
-  ["large-4", "16 regions × 4 groups", "< 3000 ms"],
+  ["example", "clusters/example.ts", "≤ 2× floor, ≤ 150 MB"],
+  ["example", "  same, caches emptied first", "(first synth after npm ci)", () => caches.forEach((d) => rmSync(d, { recursive: true, force: true }))],
+  ["bench-large-1", "16 regions × 1 group", ""],
+  ["bench-large-2", "16 regions × 2 groups", ""],
+  ["bench-large-4", "16 regions × 4 groups", "≤ 4× floor"],
 ];
-console.log(`synth (node on compiled JS, median of ${RUNS} runs)`);
-console.log("cluster   what                      wall ms   peak RSS MB   budget");
+
+const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+console.log(`app command: ${APP}   floor: ${FLOOR}`);
+console.log(`median of ${RUNS} runs each, app and floor alternated; ${cpus().length} cores, load average ${load()}`);
+console.log("cluster         what                           wall ms: floor    app  ratio   cpu ms: floor    app  ratio   app RSS MB   budget");
 const results = {};
-for (const [name, what, budget, cold] of rows) {
-  const r = bench(name, cold);
-  if (!cold) results[name] = r;
-  console.log(`${name.padEnd(9)} ${what.padEnd(25)} ${r.wall.toFixed(0).padStart(7)}   ${r.rss.toFixed(0).padStart(11)}   ${budget}`);
+for (const [name, what, budget, before] of rows) {
+  const r = row(name, before);
+  if (!before) results[name] = r;
+  const ratio = (k) => (r.app[k] / r.floor[k]).toFixed(2) + "×";
+  const n = (x) => x.toFixed(0).padStart(6);
+  console.log(`${name.padEnd(15)} ${what.padEnd(30)}        ${n(r.floor.wall)} ${n(r.app.wall)} ${ratio("wall").padStart(6)}         ${n(r.floor.cpu)} ${n(r.app.cpu)} ${ratio("cpu").padStart(6)}   ${n(r.app.rss)}       ${budget}`);
 }
-const perGroup = (results["large-4"].wall - results["large-2"].wall) / 32;
-const perGroupLow = (results["large-2"].wall - results["large-1"].wall) / 16;
-console.log(`marginal cost per client group: ${perGroupLow.toFixed(1)} ms (16→32 groups), ${perGroup.toFixed(1)} ms (32→64 groups)`);
-console.log(`(compiled app in ${relative(process.cwd(), dist) || "."})`);
+const perGroup = (a, b, groups) => ((results[b].app.wall - results[a].app.wall) / groups).toFixed(1);
+const perGroupCpu = (a, b, groups) => ((results[b].app.cpu - results[a].app.cpu) / groups).toFixed(1);
+console.log(`marginal cost per client group (wall / cpu ms): 16→32 groups ${perGroup("bench-large-1", "bench-large-2", 16)} / ${perGroupCpu("bench-large-1", "bench-large-2", 16)}, 32→64 groups ${perGroup("bench-large-2", "bench-large-4", 32)} / ${perGroupCpu("bench-large-2", "bench-large-4", 32)} (linear: about equal)`);
+
+// The whole CLI: what the operator waits for. Fewer runs: it starts several node processes.
+const cli = [];
+const floorWall = [];
+for (let i = -1; i < Math.min(RUNS, 3); i++) {
+  const f = once(FLOOR, {});
+  const out = join(work, `cli-${i}`);
+  const c = once(`${join("node_modules", ".bin", "cdktf")} synth --output ${out}`, { BITTE_CLUSTER: "example" });
+  rmSync(out, { recursive: true, force: true });
+  if (i < 0) continue;
+  cli.push(c.wall);
+  floorWall.push(f.wall);
+}
+console.log(`whole \`npx cdktf synth\` (example): ${median(cli).toFixed(0)} ms wall, ${(median(cli) / median(floorWall)).toFixed(2)}× the floor's ${median(floorWall).toFixed(0)} ms (median of ${cli.length})`);
+console.log(`load average at the end: ${load()}`);

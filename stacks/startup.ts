@@ -1,32 +1,17 @@
 /**
- * Three start-up costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need,
- * removed before cdktf is loaded. Imported first by `main.ts` only; tests build stacks without it
- * and `__tests__/app/startup.test.ts` proves the JSON is the same either way.
+ * Three costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need, removed
+ * before cdktf is loaded. Imported first by `main.ts` only; tests build stacks without it
+ * and `__tests__/app/startup.test.ts` proves the JSON is the same either way. (How the code is
+ * loaded — transpiling, source maps — is `scripts/app-loader.js`.)
  *
  * - cdktf loads `archiver` and its stream libraries at start-up for asset zips; Bitte has no
  *   assets. A stand-in in the module cache loads the real one on first use.
- * - cdktf and the provider bindings ship inline source maps: two thirds of the 12 MB of JavaScript
- *   a synth loads, and half of its compile time. Node applies them only with
- *   `--enable-source-maps`; they are cut off before compiling, so the code V8 sees is unchanged.
  * - Every token and nested-block reference records a full stack trace (only ever printed in an
  *   error about that token), which `App({ stackTraces: false })` does not turn off: a third of
  *   the 16-region synth. Errors then name the token without where it was made.
+ * - The resolver's per-value contexts for values that hold no token (below).
  */
-import { readFileSync } from "node:fs";
 import Module from "node:module";
-import { sep } from "node:path";
-
-// Inline source maps cut off before compiling (first, so everything below loads trimmed too).
-type Loader = (module: Module & { _compile(code: string, filename: string): void }, filename: string) => void;
-const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
-const loadJs = extensions[".js"];
-const CDKTF_PACKAGES = [`${sep}node_modules${sep}cdktf${sep}`, `${sep}node_modules${sep}@cdktf${sep}provider-`];
-extensions[".js"] = (module, filename) => {
-  if (!CDKTF_PACKAGES.some((p) => filename.includes(p))) return loadJs(module, filename);
-  const source = readFileSync(filename, "utf8");
-  const map = source.lastIndexOf("\n//# sourceMappingURL=data:");
-  module._compile(map >= 0 ? source.slice(0, map + 1) : source, filename);
-};
 
 const fromCdktf = { paths: [require.resolve("cdktf")] };
 
@@ -46,3 +31,83 @@ if (!require.cache[archiverPath]) {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const stackTrace = require(require.resolve("cdktf/lib/tokens/private/stack-trace", fromCdktf)) as { captureStackTrace: () => string[] };
 stackTrace.captureStackTrace = () => [];
+
+/**
+ * cdktf resolves every resource's configuration three times per synth, and its resolver builds a
+ * context, two closures and a path string for every key, string and number, tokens or not: with
+ * the garbage it makes, a quarter of a large synth's profile. Plain values (strings without token markers,
+ * numbers that are not encoded tokens, booleans, plain objects and arrays of them) are resolved
+ * here as the resolver would resolve them, to themselves; anything else (every token, token-keyed
+ * object, encoded list or map, function, construct, and whatever is 190 levels deep) goes to
+ * cdktf's own resolver with the options and path it would have had (the context flags it reads
+ * from `previousContext` are the same at every plain level). The startup test checks that the
+ * JSON is byte for byte the same.
+ */
+interface ResolveOptions {
+  readonly prefix?: readonly string[];
+  readonly previousContext?: unknown;
+  readonly [key: string]: unknown;
+}
+type Resolve = (obj: unknown, options: ResolveOptions) => unknown;
+/* eslint-disable @typescript-eslint/no-require-imports */
+const resolveModule = require(require.resolve("cdktf/lib/tokens/private/resolve", fromCdktf)) as { resolve: Resolve };
+const encoding = require(require.resolve("cdktf/lib/tokens/private/encoding", fromCdktf)) as {
+  containsStringListTokenElement(xs: unknown[]): boolean;
+  containsNumberListTokenElement(xs: unknown[]): boolean;
+  containsMapToken(xs: object): boolean;
+  unresolved(obj: unknown): boolean;
+};
+const { TokenMap } = require(require.resolve("cdktf/lib/tokens/private/token-map", fromCdktf)) as { TokenMap: { instance(): { lookupNumberToken(x: number): unknown } } };
+const { Token } = require(require.resolve("cdktf/lib/tokens/token", fromCdktf)) as { Token: Record<string, unknown> };
+/* eslint-enable @typescript-eslint/no-require-imports */
+const cdktfResolve = resolveModule.resolve;
+// cdktf's NUMBER_TOKEN_REGEX (tokens/private/encoding.js), unanchored and without the g flag.
+const NUMBER_TOKEN = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
+const tokenMap = TokenMap.instance();
+
+function plainString(s: string): boolean {
+  return !s.includes("TfToken[") && !NUMBER_TOKEN.test(s) && s !== Token.STRING_MAP_TOKEN_VALUE && s !== Token.ANY_MAP_TOKEN_VALUE;
+}
+
+function isConstruct(x: object): boolean {
+  return (x as { _children?: unknown })._children !== undefined && (x as { _metadata?: unknown })._metadata !== undefined;
+}
+
+function resolvePlain(obj: unknown, options: ResolveOptions, prefix: readonly string[]): unknown {
+  switch (typeof obj) {
+    case "undefined":
+    case "boolean":
+      return obj;
+    case "string":
+      if (plainString(obj)) return obj;
+      break;
+    case "number":
+      if (obj !== Token.NUMBER_MAP_TOKEN_VALUE && tokenMap.lookupNumberToken(obj) === undefined) return obj;
+      break;
+    case "object": {
+      if (obj === null || obj instanceof Date) return obj;
+      if (prefix.length > 190) break;
+      if (Array.isArray(obj)) {
+        if (encoding.containsStringListTokenElement(obj) || encoding.containsNumberListTokenElement(obj)) break;
+        const out: unknown[] = [];
+        for (let i = 0; i < obj.length; i++) {
+          const value = resolvePlain(obj[i], options, [...prefix, `${i}`]);
+          if (value !== undefined) out.push(value);
+        }
+        return out;
+      }
+      if (encoding.containsMapToken(obj) || encoding.unresolved(obj) || isConstruct(obj)) break;
+      const keys = Object.keys(obj);
+      if (!keys.every(plainString)) break;
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        const value = resolvePlain((obj as Record<string, unknown>)[key], options, [...prefix, key]);
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    }
+  }
+  return cdktfResolve(obj, { ...options, prefix });
+}
+
+resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? []);
