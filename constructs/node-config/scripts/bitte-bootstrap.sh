@@ -118,9 +118,29 @@ gen_nomad_client_tls() {
 
 # --- Files -------------------------------------------------------------------------------------
 
-# put <src> <dest> <owner> <mode>: atomic install with owner and mode.
+# Directories get explicit owners and modes: under `umask 077` a plain `mkdir -p` would make them
+# 0700 root and lock every service out of its CA, certificate and key. The public TLS directory is
+# world-readable; each product's key directory is traversable by its own group only; the secrets
+# directory (environment files systemd reads as root) is root-only. `install -d` also repairs the
+# mode of a directory an earlier run left wrong.
+layout() {
+  install -d -o root -g root -m 0755 "$BITTE_TLS_DIR"
+  install -d -o root -g root -m 0700 "$BITTE_SECRETS_DIR"
+  product_dir "$BITTE_CONSUL_DIR" "$BITTE_CONSUL_USER"
+  case "$BITTE_ROLE" in
+    core) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER"; product_dir "$BITTE_VAULT_DIR" "$BITTE_VAULT_USER" ;;
+    client) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER" ;;
+  esac
+}
+
+product_dir() { # <config dir> <user>: the config dir as the packages leave it (0755), tls/ for the user
+  [[ -d $1 ]] || install -d -o root -g root -m 0755 "$1"
+  install -d -o root -g "$(id -gn "$2")" -m 0750 "$1/tls"
+}
+
+# put <src> <dest> <owner> <mode>: atomic install with owner and mode, into a directory layout made.
 put() {
-  [[ -d ${2%/*} ]] || mkdir -p "${2%/*}"
+  [[ -d ${2%/*} ]] || die "${2%/*} does not exist (layout makes every directory the bootstrap writes to)"
   install -o "$3" -m "$4" "$1" "$2.tmp"
   mv -f "$2.tmp" "$2"
 }
@@ -367,6 +387,7 @@ member_main() {
 
 main() {
   log "starting"
+  layout
   case "$BITTE_ROLE" in
     core) core_main ;;
     *) member_main ;;
