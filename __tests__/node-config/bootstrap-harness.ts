@@ -3,7 +3,7 @@
  * create-only semantics and consul/nomad/vault/systemctl stubs first on PATH.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import cluster from "../../clusters/example";
@@ -78,11 +78,17 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** Fault injection a node's environment file asks the stand-ins for (they read it from their environment). */
+function faultsOf(node: TestNode): Record<string, string> {
+  const m = /^STUB_SSM_FAULT_PERCENT="(\d+)"$/m.exec(readFileSync(node.envFile, "utf8"));
+  return m ? { STUB_SSM_FAULT_PERCENT: m[1] } : {};
+}
+
 /** Runs the script for a node with the role's programs as PATH; resolves when it exits. */
 export function runBootstrap(node: TestNode, state: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [SCRIPT], {
-      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir },
+      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir, ...faultsOf(node) },
     });
     let stdout = "";
     let stderr = "";

@@ -38,22 +38,46 @@ die() { log "FATAL: $*"; exit 1; }
 
 
 # Every SSM call goes through bitte-aws (installed by the user data; botocore from the OS archive),
-# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists.
+# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists,
+# anything else an error that outlasted botocore's own retries (throttling in the three-node race,
+# TooManyUpdates, no network yet). Those are retried here with capped, jittered exponential backoff,
+# bounded by BITTE_AWS_RETRIES; only then is the run given up (and the unit restarts it, bounded).
+: "${BITTE_AWS_RETRIES:=8}"
+aws_call() { # <bitte-aws command and arguments>; returns 0, 3 or 4
+  local i status err=""
+  for ((i = 1; i <= BITTE_AWS_RETRIES; i++)); do
+    status=0
+    err=$(bitte-aws --region "$BITTE_SSM_REGION" "$@" 2>&1 >/dev/null) || status=$?
+    case $status in 0 | 3 | 4) return "$status" ;; esac
+    log "SSM call failed (attempt $i/$BITTE_AWS_RETRIES): ${err//$'\n'/ }"
+    sleep "$(backoff "$i")"
+  done
+  die "SSM $1 $2 failed $BITTE_AWS_RETRIES times; last error: $err"
+}
+
+# Seconds to wait before retry <n>: BITTE_RETRY_DELAY doubled per attempt, capped at 60, half jittered.
+backoff() { awk -v d="$BITTE_RETRY_DELAY" -v n="$1" -v r="$RANDOM" 'BEGIN { b = d * 2 ^ (n - 1); if (b > 60) b = 60; printf "%.3f\n", b / 2 + (r / 32767) * b / 2 }'; }
 
 # Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
 ssm_create() {
-  local err status=0
-  err=$(bitte-aws --region "$BITTE_SSM_REGION" ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" 2>&1 >/dev/null) || status=$?
+  local status=0
+  aws_call ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" || status=$?
   case $status in
     0) return 0 ;;
     4) return 1 ;;
-    *) die "cannot create parameter $1: $err" ;;
+    *) die "cannot create parameter $1 (bitte-aws status $status)" ;;
   esac
 }
 
-# Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
+# Reads a parameter into a file (mode 0600). 1 when it does not exist (yet).
 ssm_get() {
-  bitte-aws --region "$BITTE_SSM_REGION" ssm-get "$BITTE_SSM_PREFIX/$1" "$2" 2>/dev/null
+  local status=0
+  aws_call ssm-get "$BITTE_SSM_PREFIX/$1" "$2" || status=$?
+  case $status in
+    0) return 0 ;;
+    3) return 1 ;;
+    *) die "cannot read parameter $1 (bitte-aws status $status)" ;;
+  esac
 }
 
 # Waits, bounded, for a parameter another node writes.
