@@ -85,10 +85,10 @@ function faultsOf(node: TestNode): Record<string, string> {
 }
 
 /** Runs the script for a node with the role's programs as PATH; resolves when it exits. */
-export function runBootstrap(node: TestNode, state: string): Promise<RunResult> {
+export function runBootstrap(node: TestNode, state: string, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [SCRIPT], {
-      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir, ...faultsOf(node) },
+      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir, STUB_REAL_INSTALL: which("install") ?? "install", ...faultsOf(node), ...env },
     });
     let stdout = "";
     let stderr = "";

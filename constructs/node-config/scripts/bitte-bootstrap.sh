@@ -187,6 +187,17 @@ service() { systemctl "$1" "$2" || die "systemctl $1 $2 failed"; }
 
 # --- Core: trust material ----------------------------------------------------------------------
 
+# The server certificate is current when it chains to the CA, is not about to expire, and every
+# product's key file exists and is the certificate's key (a crash between writes leaves them apart).
+server_tls_current() { # <cert>
+  local key
+  [[ -f $1 ]] && openssl verify -CAfile "$WORK/ca.pem" "$1" >/dev/null 2>&1 && openssl x509 -in "$1" -noout -checkend 2592000 >/dev/null || return 1
+  openssl x509 -in "$1" -noout -pubkey >"$WORK/cert.pub" || return 1
+  for key in "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem"; do
+    [[ -f $key ]] && openssl pkey -in "$key" -pubout 2>/dev/null | cmp -s - "$WORK/cert.pub" || return 1
+  done
+}
+
 core_tls() {
   agree tls/ca gen_ca "$WORK/ca.bundle"
   split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
@@ -200,16 +211,17 @@ core_tls() {
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
 
   local cert="$BITTE_TLS_DIR/server.pem"
-  if [[ -f $cert ]] && openssl verify -CAfile "$WORK/ca.pem" "$cert" >/dev/null 2>&1 && openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null; then
+  if server_tls_current "$cert"; then
     log "server certificate is current"
   else
     issue_cert "$WORK/server.pem" "$WORK/server-key.pem" "server.$BITTE_DATACENTER.consul" \
       "DNS:server.$BITTE_DATACENTER.consul,DNS:server.global.nomad,DNS:vault.service.consul,DNS:active.vault.service.consul,DNS:localhost,IP:127.0.0.1,IP:${BITTE_PRIVATE_IP:?}"
-    put "$WORK/server.pem" "$cert" root 0644
-    # Each product gets its own copy of the key, readable only by its own user.
+    # Each product gets its own copy of the key, readable only by its own user. The certificate
+    # goes last: a crash before it leaves no certificate, so the next run issues a fresh pair.
     put "$WORK/server-key.pem" "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_CONSUL_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_NOMAD_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem" "$BITTE_VAULT_USER" 0600
+    put "$WORK/server.pem" "$cert" root 0644
     log "issued the server certificate"
   fi
   agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
