@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import cluster from "../../clusters/example";
-import { rolePrograms, type NodeRole } from "../../constructs/node-config";
+import { PATHS, renderNodeFiles, rolePrograms, type NodeRole } from "../../constructs/node-config";
 import { which } from "../harness/tools";
 
 export const SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh");
@@ -39,6 +39,14 @@ function programsDir(dir: string, role: NodeRole): string {
   return bin;
 }
 
+/** The rendered first-boot Consul ACL file of a core node, written into the node's directory. */
+function consulAclFile(dir: string): string {
+  const path = join(dir, "consul-acl.json");
+  const f = renderNodeFiles({ cluster, role: "core", nodeName: "core-1" }).find((x) => x.path === PATHS.consulAcl);
+  writeFileSync(path, f?.content ?? "");
+  return path;
+}
+
 /** Lays out one node's directories and its environment file, the way the renderer writes it. */
 export function makeNode(root: string, role: NodeRole, name: string, ip?: string, extra: Record<string, string> = {}): TestNode {
   const dir = join(root, name);
@@ -65,6 +73,8 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
     BITTE_RETRIES: "400",
     BITTE_RETRY_DELAY: "0.02",
     BITTE_CONSUL_SERVICES: "node-exporter grafana",
+    // Core nodes know their peers' fixed addresses (the spec's core nodes): 10.0.<1-3>.10 here.
+    ...(role === "core" && ip ? { BITTE_CORE_PEERS: ["10.0.1.10", "10.0.2.10", "10.0.3.10"].filter((p) => p !== ip).join(" ") } : {}),
     ...extra,
   };
   const envFile = join(dir, "bootstrap.env");

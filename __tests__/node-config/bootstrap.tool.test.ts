@@ -4,7 +4,7 @@
  * shake out ordering bugs. Then the other roles read what they need, a re-run changes nothing,
  * and a node with nothing to read gives up with a clear log line.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWithTools, run } from "../harness/tools";
@@ -173,6 +173,20 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     for (const n of [client, monitoring, routing]) expect(run("grep", ["-rl", "BEGIN EC PRIVATE KEY\\|BEGIN PRIVATE KEY", join(n.dir, "tls")]).stdout).toBe("");
     const output = results.map((r) => r.stdout + r.stderr).join("\n");
     expect(output).not.toContain(trim(read(paramPath(state, "consul/agent-token"))));
+  });
+
+  // Defect 6 (issue 11): the init-lock owner replaced with a new data volume must not take its own
+  // "not initialised" (before its raft join completes) for the cluster's and found a second Vault.
+  test("the init-lock owner rebuilt with a fresh data volume joins the cluster instead of initialising a second one", async () => {
+    const { state, nodes } = last;
+    const owner = nodes.find((n) => trim(read(paramPath(state, "vault/init-lock"))) === n.name) as TestNode;
+    rmSync(join(owner.dir, "state"), { recursive: true, force: true });
+    // The new volume holds no raft data: the node is no member until its join completes.
+    rmSync(join(state, `vault/founded-${owner.ip}`), { force: true });
+    writeFileSync(join(state, `vault/fresh-${owner.ip}`), "5");
+    const r = await runBootstrap(owner, state);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(lines(join(state, "vault/init.log"))).toHaveLength(1);
   });
 
   test("a node with nothing to read waits, bounded, and says what it waits for", async () => {

@@ -318,7 +318,10 @@ write_consul_tokens() {
 # --- Core: Vault init --------------------------------------------------------------------------
 
 # Guarded by a create-only lock holding the initialising node's name, so a re-run on that node
-# finishes a half-done init, and no other node ever calls init.
+# finishes a half-done init, and no other node ever calls init. The owner initialises only on real
+# evidence that no Vault cluster exists: no stored root token, and every peer's Vault answering
+# "not initialised". Its own "not initialised" proves nothing: a node on a fresh data volume says
+# so until its raft join completes.
 vault_init() {
   local i status init_out="$BITTE_STATE_DIR/vault-init.json"
   printf '%s\n' "$BITTE_NODE_NAME" >"$WORK/lock"
@@ -328,30 +331,67 @@ vault_init() {
     log "vault is initialised by $(tr -d '\n' <"$WORK/lock-owner"); this node joins through raft retry_join"
     return 0
   fi
+  adopt_vault_init_output "$init_out"
+  if [[ -f $init_out ]]; then store_vault_init_output "$init_out"; return 0; fi
+  if ssm_get vault/root-token "$WORK/stored-root"; then
+    rm -f "$WORK/stored-root"
+    log "vault was initialised before (its root token is stored); this node joins through raft retry_join"
+    return 0
+  fi
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
     status=0
     vault operator init -status >/dev/null 2>&1 || status=$?
     case $status in
-      0) break ;;
+      0) log "vault is initialised"; break ;;
       2)
-        mkdir -p "$BITTE_STATE_DIR"
+        if ! peers_uninitialised; then sleep "$BITTE_RETRY_DELAY"; continue; fi
+        install -d -o root -g root -m 0700 "$BITTE_STATE_DIR"
+        # Written next to its final name and renamed: a crash leaves either a complete output (the
+        # re-run stores it) or a partial .tmp (the re-run discards it, loudly).
         vault operator init -recovery-shares=5 -recovery-threshold=3 -format=json >"$init_out.tmp" || die "vault operator init failed"
         mv "$init_out.tmp" "$init_out"
         log "vault initialised by this node"
-        break ;;
+        store_vault_init_output "$init_out"
+        return 0 ;;
       *) log "waiting for vault to answer (attempt $i/$BITTE_RETRIES)"; sleep "$BITTE_RETRY_DELAY" ;;
     esac
   done
-  ((i <= BITTE_RETRIES)) || die "vault did not answer"
-  if [[ -f $init_out ]]; then
-    jq -c .recovery_keys_b64 "$init_out" >"$WORK/recovery"
-    jq -r .root_token "$init_out" >"$WORK/root"
-    ssm_create vault/recovery-keys "$WORK/recovery" || true
-    ssm_create vault/root-token "$WORK/root" || true
-    vault_autopilot "$WORK/root"
-    rm -f "$WORK/recovery" "$WORK/root" "$init_out"
-    log "stored vault recovery keys and root token"
+  ((i <= BITTE_RETRIES)) || die "vault did not become ready for init; check the peers' vault units"
+}
+
+# True when every core peer's Vault answers and none is initialised; says what it waits for.
+peers_uninitialised() {
+  local peer out status
+  for peer in ${BITTE_CORE_PEERS:-}; do
+    status=0
+    out=$(vault status -address="https://$peer:8200" -format=json 2>&1) || status=$?
+    if [[ $status != 0 && $status != 2 ]]; then log "waiting for vault on $peer to answer before init"; return 1; fi
+    if [[ $(jq -r .initialized <<<"$out" 2>/dev/null) != false ]]; then log "vault on $peer is initialised; waiting for this node's raft join"; return 1; fi
+  done
+}
+
+# A run killed between `vault operator init` and storing its output left it in the state directory.
+adopt_vault_init_output() { # <init output file>
+  [[ -f $1.tmp ]] || return 0
+  if jq -e '(.root_token | type == "string") and (.recovery_keys_b64 | length > 0)' "$1.tmp" >/dev/null 2>&1; then
+    mv -f "$1.tmp" "$1"
+    log "found the vault init output of an interrupted run; storing it"
+  else
+    rm -f "$1.tmp"
+    log "ERROR: an interrupted run left a partial vault init output; it was discarded. Recover with vault operator generate-root"
   fi
+}
+
+# Stores the init output (create-only: a re-run after a crash here stores nothing twice), configures
+# autopilot with the root token, then removes the file.
+store_vault_init_output() { # <init output file>
+  jq -c .recovery_keys_b64 "$1" >"$WORK/recovery"
+  jq -r .root_token "$1" >"$WORK/root"
+  ssm_create vault/recovery-keys "$WORK/recovery" || true
+  ssm_create vault/root-token "$WORK/root" || true
+  vault_autopilot "$WORK/root"
+  rm -f "$WORK/recovery" "$WORK/root" "$1"
+  log "stored vault recovery keys and root token"
 }
 
 # Dead-server cleanup is an API setting in Vault, not a config file key: set it once, right after
