@@ -4,10 +4,15 @@
  * shake out ordering bugs. Then the other roles read what they need, a re-run changes nothing,
  * and a node with nothing to read gives up with a clear log line.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWithTools, run } from "../harness/tools";
+import example from "../../clusters/example";
+import { allConsulServiceNames } from "../../constructs/node-config/consul";
+import { consulPolicies, renderConsulRules } from "../../constructs/policy/consul";
+import { CONSUL_POLICIES } from "../../constructs/policy/names";
+import { resources, synthConsul } from "../consul/helpers";
 import { makeNode, paramPath, runBootstrap, type RunResult, type TestNode } from "./bootstrap-harness";
 
 /**
@@ -34,9 +39,9 @@ function lines(path: string): string[] {
   }
 }
 
-async function raceOnce(root: string): Promise<{ state: string; nodes: TestNode[]; results: RunResult[] }> {
+async function raceOnce(root: string, extra: Record<string, string> = {}): Promise<{ state: string; nodes: TestNode[]; results: RunResult[] }> {
   const state = join(root, "state");
-  const nodes = [1, 2, 3].map((i) => makeNode(root, "core", `core-${i}`, `10.0.${i}.10`));
+  const nodes = [1, 2, 3].map((i) => makeNode(root, "core", `core-${i}`, `10.0.${i}.10`, extra));
   const jitter = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
   const results = await Promise.all(nodes.map(async (n) => (await jitter(), runBootstrap(n, state))));
   return { state, nodes, results };
@@ -124,6 +129,16 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     }
   });
 
+  // Defect 8 (issue 11): throttling that outlasts the client's own retries during the three-node
+  // race (ThrottlingException, TooManyUpdates) must not leave a node un-bootstrapped.
+  test("throttled SSM during the race: every node still converges, bounded retries", async () => {
+    const iteration = join(root, "throttled");
+    const { state, nodes, results } = await raceOnce(iteration, { STUB_SSM_FAULT_PERCENT: "15", BITTE_AWS_RETRIES: "40" });
+    checkRace(state, nodes, results);
+    expect(lines(join(state, "ssm-faults.log")).length).toBeGreaterThan(0);
+    expect(results.map((r) => r.stderr).join("\n")).toMatch(/SSM call failed \(attempt \d+\/40\): .*(ThrottlingException|TooManyUpdates)/);
+  });
+
   test("running again changes nothing: no new parameter, no second bootstrap or init", async () => {
     const { state, nodes } = last;
     const before = lines(join(state, "ssm-created.log"));
@@ -163,6 +178,52 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     for (const n of [client, monitoring, routing]) expect(run("grep", ["-rl", "BEGIN EC PRIVATE KEY\\|BEGIN PRIVATE KEY", join(n.dir, "tls")]).stdout).toBe("");
     const output = results.map((r) => r.stdout + r.stderr).join("\n");
     expect(output).not.toContain(trim(read(paramPath(state, "consul/agent-token"))));
+  });
+
+  // Defect 5 (issue 11): a core node rebuilt with its data volume kept (a new root volume: /etc is
+  // fresh, /data/bitte/bootstrapped survives) must not leave Consul running without its tokens.
+  test("a core node rebuilt with its data volume kept runs Consul with its agent and DNS tokens", async () => {
+    const { state, nodes } = last;
+    const n = nodes[1];
+    for (const d of ["tls", "consul.d", "nomad.d", "vault.d", "secrets"]) rmSync(join(n.dir, d), { recursive: true, force: true });
+    const log = join(state, `consul-starts-${n.name}.log`);
+    rmSync(log, { force: true });
+    const r = await runBootstrap(n, state);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    const starts = lines(log);
+    expect(starts.length).toBeGreaterThan(0);
+    expect(starts[starts.length - 1]).toMatch(/tokens=yes$/);
+  });
+
+  // Defect 10 (issue 11): one definition of each Consul policy, one creator of each name.
+  test("the first boot creates each Consul policy exactly as constructs/policy/consul.ts defines it, and the consul stack creates none of them", () => {
+    const { state } = last;
+    const created = readdirSync(join(state, "consul/policies")).sort();
+    const docs = consulPolicies({ namespaces: ["default", ...example.namespaces], routedServices: example.routes.map((r) => r.service), agentServices: allConsulServiceNames() });
+    for (const name of created) {
+      const doc = docs.find((d) => d.name === name);
+      expect({ name, defined: doc !== undefined }).toEqual({ name, defined: true });
+      if (doc) expect(trim(read(join(state, "consul/policies", name, "rules.hcl")))).toBe(trim(renderConsulRules(doc)));
+    }
+    const nomad = docs.find((d) => d.name === CONSUL_POLICIES.nomadServer);
+    expect(nomad?.global).toMatchObject({ acl: "write", mesh: "write" });
+    expect(created).toContain(CONSUL_POLICIES.nomadServer);
+    const stackPolicies = Object.values(resources(synthConsul().parsed, "consul_acl_policy")).map((p) => p.name);
+    expect(created.filter((name) => stackPolicies.includes(name))).toEqual([]);
+  });
+
+  // Defect 6 (issue 11): the init-lock owner replaced with a new data volume must not take its own
+  // "not initialised" (before its raft join completes) for the cluster's and found a second Vault.
+  test("the init-lock owner rebuilt with a fresh data volume joins the cluster instead of initialising a second one", async () => {
+    const { state, nodes } = last;
+    const owner = nodes.find((n) => trim(read(paramPath(state, "vault/init-lock"))) === n.name) as TestNode;
+    rmSync(join(owner.dir, "state"), { recursive: true, force: true });
+    // The new volume holds no raft data: the node is no member until its join completes.
+    rmSync(join(state, `vault/founded-${owner.ip}`), { force: true });
+    writeFileSync(join(state, `vault/fresh-${owner.ip}`), "5");
+    const r = await runBootstrap(owner, state);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(lines(join(state, "vault/init.log"))).toHaveLength(1);
   });
 
   test("a node with nothing to read waits, bounded, and says what it waits for", async () => {

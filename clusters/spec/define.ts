@@ -3,6 +3,7 @@ import { cidrHost, cidrSubnet, formatCidr, overlaps, parseCidr, type Cidr } from
 import { CANONICAL_OWNER, DEFAULT_VERSIONS, MAX_NAME_LENGTH, SPEC_FIELDS } from "./fields";
 import { NODE_NETWORK_CIDRS } from "./node-networks";
 import { VPC_QUOTAS, estimateVcpus, vcpuQuota, type Quota } from "./quotas";
+import { checkPackageMirror, resolvePackageMirror } from "./package-mirror";
 import { REGION_INDEX, ZONE_LETTERS } from "./regions";
 import { applyDefaults, check } from "./schema";
 import type {
@@ -173,6 +174,7 @@ function checkRest(spec: Filled, c: Checker): void {
     const first = spec.adminCidrs.indexOf(cidr);
     if (first !== i) c.add(`adminCidrs[${i}]`, cidr, `adminCidrs[${first}] is the same block`, "list each block once");
   });
+  checkPackageMirror(spec.packageMirror, (field, value, problem, fix) => c.add(field, value, problem, fix));
 }
 
 /** Regions that host anything: the core region first, then client regions in table order. */
@@ -426,5 +428,6 @@ export function defineCluster(spec: ClusterSpec): Cluster {
     monitoringNode,
     ssmPrefix: `/bitte/${s.name}`,
     warnings: c.warnings,
+    ...(s.packageMirror ? { packageMirror: resolvePackageMirror(s.packageMirror) } : {}),
   };
 }

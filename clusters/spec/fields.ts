@@ -16,6 +16,7 @@
 import { parseCidr } from "./cidr";
 import { UBUNTU_ROOT_SNAPSHOT_GB, GP3_SIZE_GB, MAX_INSTANCE_LIFETIME_DAYS, MAX_USER_TAGS, bucketIssue, stateKeyPrefixIssue, tagKeyIssue, tagValueIssue } from "./aws-limits";
 import { KNOWN_REGIONS, REGION_INDEX } from "./regions";
+import type { PackageMirrorSpec } from "./package-mirror";
 import type { BackendSpec, ClientGroupSpec, ClusterSpec, ImageSpec, IngressRouteSpec, NodeSizeSpec, VersionsSpec } from "./types";
 import type { Field, IntSchema, Issue, ListSchema, MapSchema, ObjectSchema, Schema, StringSchema, UnionSchema } from "./schema";
 
@@ -199,6 +200,16 @@ export const SPEC_FIELDS: ObjectSchema = obj(fieldsOf<ClusterSpec>({
   },
   cidrOverrides: { schema: map("region", region, cidr()), doc: "A region's VPC block (a /16) instead of the table's.", default: {} },
   namespaces: { schema: list(name(64, "a namespace")), doc: "Nomad namespaces besides default.", default: [] },
+  packageMirror: {
+    schema: obj(fieldsOf<PackageMirrorSpec>({
+      hashicorp: { schema: str({ bounds: "http(s) URL" }), doc: "Mirror of HashiCorp's apt repository (dists/<codename>/main).", defaultDoc: "https://apt.releases.hashicorp.com" },
+      grafana: { schema: str({ bounds: "http(s) URL" }), doc: "Mirror of Grafana's apt repository (dists/stable/main).", defaultDoc: "https://apt.grafana.com" },
+      os: { schema: str({ bounds: "http(s) URL" }), doc: "Mirror of the OS archive (cloud-init's primary and security archives).", defaultDoc: "the image's own archive settings" },
+      signingKey: { schema: str({ bounds: "ASCII-armored public key" }), doc: "OpenPGP public key that signs every mirror set here; required with any URL.", defaultDoc: "none" },
+    })),
+    doc: "Internal apt mirrors for air-gapped or regulated accounts (README: Package mirrors).",
+    defaultDoc: "the vendors' and the image's archives",
+  },
   tags: {
     schema: map("tag key", str({ refine: tagKeyIssue }), str({ refine: tagValueIssue }), { maxEntries: MAX_USER_TAGS, bounds: `keys 1–128, values ≤ 256 characters; no aws: prefix` }),
     doc: "Extra tags on every resource.",

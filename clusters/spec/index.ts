@@ -3,3 +3,4 @@ export * from "./types";
 export * from "./define";
 export { KNOWN_REGIONS, REGION_INDEX } from "./regions";
 export { architectureOf, type Architecture } from "./architecture";
+export { checkPackageMirror, type PackageMirrorSpec } from "./package-mirror";

@@ -1,3 +1,4 @@
+import type { PackageMirrorSpec } from "./package-mirror";
 /**
  * The cluster spec: what an operator writes in `clusters/<name>.ts` (`ClusterSpec`), and the
  * resolved form every stack and renderer reads (`Cluster`), with every default filled in.
@@ -184,6 +185,8 @@ export interface ClusterSpec {
    * @default {}
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Internal apt mirrors (air-gapped or regulated accounts); see clusters/spec/package-mirror.ts. @default none: the vendors' and the image's archives */
+  readonly packageMirror?: PackageMirrorSpec;
 }
 
 /** One availability zone of a region's VPC, with its subnets. */
@@ -274,4 +277,6 @@ export interface Cluster {
   readonly ssmPrefix: string;
   /** Quotas the cluster may exceed at its maximum size (printed by `loadCluster`). */
   readonly warnings: readonly SpecProblem[];
+  /** Internal apt mirrors, or undefined for the vendors' and the image's archives. */
+  readonly packageMirror?: Readonly<PackageMirrorSpec>;
 }

@@ -6,7 +6,7 @@
 # issue their own server certificates, bootstrap Consul and Nomad ACLs and initialise Vault
 # exactly once. Every other node waits for what its role needs.
 #
-# Every command (aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
+# Every command (bitte-aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
 # path comes from the environment file, so a test can run three copies against stand-ins.
 # Secrets never reach argv, stdout or a world-readable file: umask 077, values travel in files.
 set -euo pipefail
@@ -37,23 +37,47 @@ die() { log "FATAL: $*"; exit 1; }
 # --- Parameter store ---------------------------------------------------------------------------
 
 
+# Every SSM call goes through bitte-aws (installed by the user data; botocore from the OS archive),
+# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists,
+# anything else an error that outlasted botocore's own retries (throttling in the three-node race,
+# TooManyUpdates, no network yet). Those are retried here with capped, jittered exponential backoff,
+# bounded by BITTE_AWS_RETRIES; only then is the run given up (and the unit restarts it, bounded).
+: "${BITTE_AWS_RETRIES:=8}"
+aws_call() { # <bitte-aws command and arguments>; returns 0, 3 or 4
+  local i status err=""
+  for ((i = 1; i <= BITTE_AWS_RETRIES; i++)); do
+    status=0
+    err=$(bitte-aws --region "$BITTE_SSM_REGION" "$@" 2>&1 >/dev/null) || status=$?
+    case $status in 0 | 3 | 4) return "$status" ;; esac
+    log "SSM call failed (attempt $i/$BITTE_AWS_RETRIES): ${err//$'\n'/ }"
+    sleep "$(backoff "$i")"
+  done
+  die "SSM $1 $2 failed $BITTE_AWS_RETRIES times; last error: $err"
+}
+
+# Seconds to wait before retry <n>: BITTE_RETRY_DELAY doubled per attempt, capped at 60, half jittered.
+backoff() { awk -v d="$BITTE_RETRY_DELAY" -v n="$1" -v r="$RANDOM" 'BEGIN { b = d * 2 ^ (n - 1); if (b > 60) b = 60; printf "%.3f\n", b / 2 + (r / 32767) * b / 2 }'; }
+
 # Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
 ssm_create() {
-  local err
-  if err=$(aws ssm put-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --type SecureString --key-id "$BITTE_KMS_KEY_ID" --value "file://$2" 2>&1 >/dev/null); then
-    return 0
-  fi
-  case "$err" in
-    *ParameterAlreadyExists*) return 1 ;;
-    *) die "cannot create parameter $1: $err" ;;
+  local status=0
+  aws_call ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" || status=$?
+  case $status in
+    0) return 0 ;;
+    4) return 1 ;;
+    *) die "cannot create parameter $1 (bitte-aws status $status)" ;;
   esac
 }
 
-# Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
+# Reads a parameter into a file (mode 0600). 1 when it does not exist (yet).
 ssm_get() {
-  aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --with-decryption --query Parameter.Value --output text >"$2" 2>/dev/null
+  local status=0
+  aws_call ssm-get "$BITTE_SSM_PREFIX/$1" "$2" || status=$?
+  case $status in
+    0) return 0 ;;
+    3) return 1 ;;
+    *) die "cannot read parameter $1 (bitte-aws status $status)" ;;
+  esac
 }
 
 # Waits, bounded, for a parameter another node writes.
@@ -118,9 +142,29 @@ gen_nomad_client_tls() {
 
 # --- Files -------------------------------------------------------------------------------------
 
-# put <src> <dest> <owner> <mode>: atomic install with owner and mode.
+# Directories get explicit owners and modes: under `umask 077` a plain `mkdir -p` would make them
+# 0700 root and lock every service out of its CA, certificate and key. The public TLS directory is
+# world-readable; each product's key directory is traversable by its own group only; the secrets
+# directory (environment files systemd reads as root) is root-only. `install -d` also repairs the
+# mode of a directory an earlier run left wrong.
+layout() {
+  install -d -o root -g root -m 0755 "$BITTE_TLS_DIR"
+  install -d -o root -g root -m 0700 "$BITTE_SECRETS_DIR"
+  product_dir "$BITTE_CONSUL_DIR" "$BITTE_CONSUL_USER"
+  case "$BITTE_ROLE" in
+    core) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER"; product_dir "$BITTE_VAULT_DIR" "$BITTE_VAULT_USER" ;;
+    client) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER" ;;
+  esac
+}
+
+product_dir() { # <config dir> <user>: the config dir as the packages leave it (0755), tls/ for the user
+  [[ -d $1 ]] || install -d -o root -g root -m 0755 "$1"
+  install -d -o root -g "$(id -gn "$2")" -m 0750 "$1/tls"
+}
+
+# put <src> <dest> <owner> <mode>: atomic install with owner and mode, into a directory layout made.
 put() {
-  [[ -d ${2%/*} ]] || mkdir -p "${2%/*}"
+  [[ -d ${2%/*} ]] || die "${2%/*} does not exist (layout makes every directory the bootstrap writes to)"
   install -o "$3" -m "$4" "$1" "$2.tmp"
   mv -f "$2.tmp" "$2"
 }
@@ -143,6 +187,17 @@ service() { systemctl "$1" "$2" || die "systemctl $1 $2 failed"; }
 
 # --- Core: trust material ----------------------------------------------------------------------
 
+# The server certificate is current when it chains to the CA, is not about to expire, and every
+# product's key file exists and is the certificate's key (a crash between writes leaves them apart).
+server_tls_current() { # <cert>
+  local key
+  [[ -f $1 ]] && openssl verify -CAfile "$WORK/ca.pem" "$1" >/dev/null 2>&1 && openssl x509 -in "$1" -noout -checkend 2592000 >/dev/null || return 1
+  openssl x509 -in "$1" -noout -pubkey >"$WORK/cert.pub" || return 1
+  for key in "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem"; do
+    [[ -f $key ]] && openssl pkey -in "$key" -pubout 2>/dev/null | cmp -s - "$WORK/cert.pub" || return 1
+  done
+}
+
 core_tls() {
   agree tls/ca gen_ca "$WORK/ca.bundle"
   split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
@@ -154,18 +209,26 @@ core_tls() {
   fi
   cmp -s <(openssl x509 -in "$WORK/ca-published.pem") "$WORK/ca.pem" || die "tls/ca-cert does not match tls/ca; an operator must repair the parameters"
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
+  # Consul's built-in Connect CA signs the auto_encrypt certificates every non-server agent serves
+  # on HTTPS and gRPC. Given the Bitte CA (connect.ca_config private_key/root_cert, read when the
+  # first leader initialises the CA), those chain to the one CA Nomad and VictoriaMetrics trust.
+  # Consul-only: 0600, owned by consul. Written before Consul first starts.
+  jq -n --rawfile k "$WORK/ca-key.pem" --rawfile c "$WORK/ca.pem" '{connect: {ca_provider: "consul", ca_config: {private_key: $k, root_cert: $c}}}' >"$WORK/connect-ca.json"
+  put "$WORK/connect-ca.json" "$BITTE_CONSUL_DIR/connect-ca.json" "$BITTE_CONSUL_USER" 0600
+  rm -f "$WORK/connect-ca.json"
 
   local cert="$BITTE_TLS_DIR/server.pem"
-  if [[ -f $cert ]] && openssl verify -CAfile "$WORK/ca.pem" "$cert" >/dev/null 2>&1 && openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null; then
+  if server_tls_current "$cert"; then
     log "server certificate is current"
   else
     issue_cert "$WORK/server.pem" "$WORK/server-key.pem" "server.$BITTE_DATACENTER.consul" \
       "DNS:server.$BITTE_DATACENTER.consul,DNS:server.global.nomad,DNS:vault.service.consul,DNS:active.vault.service.consul,DNS:localhost,IP:127.0.0.1,IP:${BITTE_PRIVATE_IP:?}"
-    put "$WORK/server.pem" "$cert" root 0644
-    # Each product gets its own copy of the key, readable only by its own user.
+    # Each product gets its own copy of the key, readable only by its own user. The certificate
+    # goes last: a crash before it leaves no certificate, so the next run issues a fresh pair.
     put "$WORK/server-key.pem" "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_CONSUL_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_NOMAD_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem" "$BITTE_VAULT_USER" 0600
+    put "$WORK/server.pem" "$cert" root 0644
     log "issued the server certificate"
   fi
   agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
@@ -200,12 +263,11 @@ acl_bootstrap() { # <product> <already-done pattern>
   die "$product ACL bootstrap did not succeed"
 }
 
-consul_policy() { # <name> <rules>
+consul_policy() { # <name> <rules file>
   local i
-  printf '%s\n' "$2" >"$WORK/rules.hcl"
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
     consul acl policy read -name "$1" >/dev/null 2>&1 && return 0
-    consul acl policy create -name "$1" -rules "@$WORK/rules.hcl" >/dev/null 2>&1 && return 0
+    consul acl policy create -name "$1" -rules "@$2" >/dev/null 2>&1 && return 0
     sleep "$BITTE_RETRY_DELAY"
   done
   die "cannot create Consul policy $1"
@@ -228,29 +290,26 @@ consul_token() { # <parameter> <policy> <out-file>
   ssm_get "$1" "$3" || die "cannot read back $BITTE_SSM_PREFIX/$1"
 }
 
+# The policies and each token's policy come from BITTE_CONSUL_ACL, rendered from the one definition
+# in constructs/policy/consul.ts; the consul stack creates none of these.
 core_consul_acls() {
+  local name
   export CONSUL_HTTP_TOKEN_FILE="$WORK/consul-management"
-  consul_policy bitte-agent "node_prefix \"\" { policy = \"write\" }
-service_prefix \"\" { policy = \"read\" }
-$(for s in $BITTE_CONSUL_SERVICES; do printf 'service "%s" { policy = "write" }\n' "$s"; done)"
-  consul_policy bitte-dns 'node_prefix "" { policy = "read" }
-service_prefix "" { policy = "read" }
-query_prefix "" { policy = "read" }'
-  consul_policy bitte-nomad 'agent_prefix "" { policy = "read" }
-node_prefix "" { policy = "read" }
-service_prefix "" { policy = "write" }'
-  consul_policy bitte-vault 'agent_prefix "" { policy = "read" }
-service "vault" { policy = "write" }'
-  consul_policy bitte-monitoring 'agent_prefix "" { policy = "read" }
-node_prefix "" { policy = "read" }
-service_prefix "" { policy = "read" }'
-  consul_token consul/agent-token bitte-agent "$WORK/agent-token"
-  consul_token consul/dns-token bitte-dns "$WORK/dns-token"
-  consul_token consul/nomad-token bitte-nomad "$WORK/nomad-consul-token"
-  consul_token consul/vault-token bitte-vault "$WORK/vault-consul-token"
-  consul_token consul/monitoring-token bitte-monitoring "$WORK/monitoring-token"
+  [[ -f ${BITTE_CONSUL_ACL:?} ]] || die "$BITTE_CONSUL_ACL is missing (rendered by the user data)"
+  while IFS= read -r name; do
+    jq -r --arg n "$name" '.policies[] | select(.name == $n) | .rules' "$BITTE_CONSUL_ACL" >"$WORK/rules.hcl"
+    consul_policy "$name" "$WORK/rules.hcl"
+  done < <(jq -r '.policies[].name' "$BITTE_CONSUL_ACL")
+  rm -f "$WORK/rules.hcl"
+  consul_token consul/agent-token "$(token_policy consul/agent-token)" "$WORK/agent-token"
+  consul_token consul/dns-token "$(token_policy consul/dns-token)" "$WORK/dns-token"
+  consul_token consul/nomad-token "$(token_policy consul/nomad-token)" "$WORK/nomad-consul-token"
+  consul_token consul/vault-token "$(token_policy consul/vault-token)" "$WORK/vault-consul-token"
+  consul_token consul/monitoring-token "$(token_policy consul/monitoring-token)" "$WORK/monitoring-token"
   unset CONSUL_HTTP_TOKEN_FILE
 }
+
+token_policy() { jq -er --arg p "$1" '.tokens[$p]' "$BITTE_CONSUL_ACL" || die "$BITTE_CONSUL_ACL names no policy for $1"; }
 
 write_consul_tokens() {
   jq -n --rawfile a "$WORK/agent-token" --rawfile d "$WORK/dns-token" \
@@ -262,7 +321,10 @@ write_consul_tokens() {
 # --- Core: Vault init --------------------------------------------------------------------------
 
 # Guarded by a create-only lock holding the initialising node's name, so a re-run on that node
-# finishes a half-done init, and no other node ever calls init.
+# finishes a half-done init, and no other node ever calls init. The owner initialises only on real
+# evidence that no Vault cluster exists: no stored root token, and every peer's Vault answering
+# "not initialised". Its own "not initialised" proves nothing: a node on a fresh data volume says
+# so until its raft join completes.
 vault_init() {
   local i status init_out="$BITTE_STATE_DIR/vault-init.json"
   printf '%s\n' "$BITTE_NODE_NAME" >"$WORK/lock"
@@ -272,30 +334,67 @@ vault_init() {
     log "vault is initialised by $(tr -d '\n' <"$WORK/lock-owner"); this node joins through raft retry_join"
     return 0
   fi
+  adopt_vault_init_output "$init_out"
+  if [[ -f $init_out ]]; then store_vault_init_output "$init_out"; return 0; fi
+  if ssm_get vault/root-token "$WORK/stored-root"; then
+    rm -f "$WORK/stored-root"
+    log "vault was initialised before (its root token is stored); this node joins through raft retry_join"
+    return 0
+  fi
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
     status=0
     vault operator init -status >/dev/null 2>&1 || status=$?
     case $status in
-      0) break ;;
+      0) log "vault is initialised"; break ;;
       2)
-        mkdir -p "$BITTE_STATE_DIR"
+        if ! peers_uninitialised; then sleep "$BITTE_RETRY_DELAY"; continue; fi
+        install -d -o root -g root -m 0700 "$BITTE_STATE_DIR"
+        # Written next to its final name and renamed: a crash leaves either a complete output (the
+        # re-run stores it) or a partial .tmp (the re-run discards it, loudly).
         vault operator init -recovery-shares=5 -recovery-threshold=3 -format=json >"$init_out.tmp" || die "vault operator init failed"
         mv "$init_out.tmp" "$init_out"
         log "vault initialised by this node"
-        break ;;
+        store_vault_init_output "$init_out"
+        return 0 ;;
       *) log "waiting for vault to answer (attempt $i/$BITTE_RETRIES)"; sleep "$BITTE_RETRY_DELAY" ;;
     esac
   done
-  ((i <= BITTE_RETRIES)) || die "vault did not answer"
-  if [[ -f $init_out ]]; then
-    jq -c .recovery_keys_b64 "$init_out" >"$WORK/recovery"
-    jq -r .root_token "$init_out" >"$WORK/root"
-    ssm_create vault/recovery-keys "$WORK/recovery" || true
-    ssm_create vault/root-token "$WORK/root" || true
-    vault_autopilot "$WORK/root"
-    rm -f "$WORK/recovery" "$WORK/root" "$init_out"
-    log "stored vault recovery keys and root token"
+  ((i <= BITTE_RETRIES)) || die "vault did not become ready for init; check the peers' vault units"
+}
+
+# True when every core peer's Vault answers and none is initialised; says what it waits for.
+peers_uninitialised() {
+  local peer out status
+  for peer in ${BITTE_CORE_PEERS:-}; do
+    status=0
+    out=$(vault status -address="https://$peer:8200" -format=json 2>&1) || status=$?
+    if [[ $status != 0 && $status != 2 ]]; then log "waiting for vault on $peer to answer before init"; return 1; fi
+    if [[ $(jq -r .initialized <<<"$out" 2>/dev/null) != false ]]; then log "vault on $peer is initialised; waiting for this node's raft join"; return 1; fi
+  done
+}
+
+# A run killed between `vault operator init` and storing its output left it in the state directory.
+adopt_vault_init_output() { # <init output file>
+  [[ -f $1.tmp ]] || return 0
+  if jq -e '(.root_token | type == "string") and (.recovery_keys_b64 | length > 0)' "$1.tmp" >/dev/null 2>&1; then
+    mv -f "$1.tmp" "$1"
+    log "found the vault init output of an interrupted run; storing it"
+  else
+    rm -f "$1.tmp"
+    log "ERROR: an interrupted run left a partial vault init output; it was discarded. Recover with vault operator generate-root"
   fi
+}
+
+# Stores the init output (create-only: a re-run after a crash here stores nothing twice), configures
+# autopilot with the root token, then removes the file.
+store_vault_init_output() { # <init output file>
+  jq -c .recovery_keys_b64 "$1" >"$WORK/recovery"
+  jq -r .root_token "$1" >"$WORK/root"
+  ssm_create vault/recovery-keys "$WORK/recovery" || true
+  ssm_create vault/root-token "$WORK/root" || true
+  vault_autopilot "$WORK/root"
+  rm -f "$WORK/recovery" "$WORK/root" "$1"
+  log "stored vault recovery keys and root token"
 }
 
 # Dead-server cleanup is an API setting in Vault, not a config file key: set it once, right after
@@ -323,12 +422,18 @@ core_main() {
   core_tls
   core_gossip
   agree nomad/management-token gen_uuid "$WORK/nomad-management"
+  # A node rebuilt with its data volume kept has a fresh /etc: when the tokens are stored already,
+  # the agent starts with them instead of without.
+  if ssm_get consul/agent-token "$WORK/agent-token" && ssm_get consul/dns-token "$WORK/dns-token"; then write_consul_tokens; fi
   service start consul
   acl_bootstrap consul "no longer allowed"
   core_consul_acls
+  local before="$WORK/tokens.before"
+  cp "$BITTE_CONSUL_DIR/tokens.json" "$before" 2>/dev/null || : >"$before"
   write_consul_tokens
-  # The agent picks up its tokens; on later boots it started with them already.
-  if first_boot; then service restart consul; fi
+  # The agent runs with its tokens: restarted whenever they changed (first boot, a rebuilt /etc).
+  if ! cmp -s "$before" "$BITTE_CONSUL_DIR/tokens.json"; then service restart consul; fi
+  rm -f "$before"
   write_env_secret "$WORK/vault-consul-token" "$BITTE_SECRETS_DIR/vault.env" CONSUL_HTTP_TOKEN
   write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN
   service start vault
@@ -367,6 +472,7 @@ member_main() {
 
 main() {
   log "starting"
+  layout
   case "$BITTE_ROLE" in
     core) core_main ;;
     *) member_main ;;
