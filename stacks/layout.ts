@@ -49,3 +49,10 @@ export function checkOutdir(clusterName: string, outdir: string, projectDir: str
       `Pass it to cdktf: \`BITTE_CLUSTER=${clusterName} npx cdktf <synth|deploy|diff> --output ${expected} …\`, or use \`npx bitte deploy --cluster ${clusterName}\`.`,
   );
 }
+
+/** The cdktf command line that synthesizes a cluster where the app accepts it. */
+export function cdktfCommand(clusterName: string, verb: "synth" | "deploy" | "diff", stack?: string): string {
+  const env = clusterName === DEFAULT_CLUSTER ? "" : `BITTE_CLUSTER=${clusterName} `;
+  const output = clusterName === DEFAULT_CLUSTER ? "" : ` --output ${synthDir(clusterName)}`;
+  return `${env}npx cdktf ${verb}${stack ? ` ${stack}` : ""}${output}`;
+}
