@@ -126,6 +126,17 @@ const COMMANDS: readonly Command[] = [
       load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true, clusterFile }),
   },
   {
+    name: "migrate-state",
+    summary: "Move single-cluster local state to the cluster's own state files",
+    usage: "bitte migrate-state [--dry-run] [--cluster <name>]",
+    description:
+      "Renames terraform.<stack>.tfstate (the layout before one state per cluster) to terraform.<cluster>.<stack>.tfstate, after checking that every tagged resource in them carries Cluster=<cluster>, that no Terraform run holds their lock, and that no target exists; nothing moves unless every check passes. Also removes the working directories' records of the old path, so the next deploy initialises against the new one.",
+    examples: ["bitte migrate-state --cluster example --dry-run", "bitte migrate-state --cluster example"],
+    options: { "dry-run": { type: "boolean", description: "Print what would move and stop" } },
+    needsAws: () => false,
+    run: async (ctx, cluster, v) => load<typeof import("./commands/migrate-state")>("./commands/migrate-state").migrateState(ctx, cluster, { dryRun: v["dry-run"] === true }),
+  },
+  {
     name: "deployer-policy",
     summary: "Print the IAM policy the deploying principal needs",
     usage: "bitte deployer-policy [--from <cdktf.out>] [--account <id>] [--split]",
