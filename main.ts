@@ -10,9 +10,12 @@ import { loadCluster } from "./clusters/spec/load";
 import { directoryParseCache, loadJobs, parseJobSelection } from "./constructs/jobs";
 import { directoryUserDataStore, useUserDataStore } from "./constructs/user-data";
 import { addStacks } from "./stacks";
+import { checkOutdir, DEFAULT_CLUSTER, DEFAULT_SYNTH_DIR } from "./stacks/layout";
 
 async function main(): Promise<void> {
-  const cluster = loadCluster(process.env.BITTE_CLUSTER || "example");
+  const cluster = loadCluster(process.env.BITTE_CLUSTER || DEFAULT_CLUSTER);
+  // The cdktf CLI passes its output directory (cdktf.json `output`, or `--output`).
+  checkOutdir(cluster.name, process.env.CDKTF_OUTDIR || DEFAULT_SYNTH_DIR, __dirname);
   const jobs = await loadJobs({
     dir: join(__dirname, "jobs"),
     cluster,

@@ -5,11 +5,8 @@
 import type { Cluster } from "../clusters/spec/types";
 import { SSM_PARAMETERS } from "../constructs/node-config/ssm";
 
-/** Stacks `bitte deploy` runs, in order (`cdktf deploy <id>` each). */
-export const DEPLOY_ORDER = ["network", "core", "consul", "clients", "jobs"] as const;
-
-/** Where `cdktf synth` writes, relative to the project directory. */
-export const SYNTH_DIR = "cdktf.out";
+/** Where `cdktf synth` writes a cluster, relative to the project directory (one directory per cluster). */
+export { cdktfCommand, synthDir } from "../stacks/layout";
 
 /** The stack whose `aws_instance` resources are the core nodes. */
 export const CORE_STACK = "core";

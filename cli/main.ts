@@ -6,7 +6,6 @@
 import { parseArgs } from "node:util";
 import type { Cluster } from "../clusters/spec/types";
 import type { Context } from "./context";
-import { DEPLOY_ORDER } from "./contract";
 import { CliError } from "./errors";
 
 /** Loads a module on first use (CommonJS require, relative to this file): keeps `--help` fast. */
@@ -30,7 +29,8 @@ interface Command {
   readonly needsAws: (values: Values) => boolean;
   /** Refuses bad arguments (CliError, exit 2) before any cluster or AWS work. */
   validate?(values: Values, positionals: string[], afterDashDash: string[]): void;
-  run(ctx: Context, cluster: Cluster, values: Values, positionals: string[], afterDashDash: string[]): Promise<number>;
+  /** `clusterFile`: the name the cluster was selected by (`clusters/<file>.ts`), not the spec's name. */
+  run(ctx: Context, cluster: Cluster, values: Values, positionals: string[], afterDashDash: string[], clusterFile: string): Promise<number>;
 }
 
 const minutes = (v: unknown, name: string, fallback: number): number => {
@@ -114,14 +114,27 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: "deploy",
-    summary: `Run cdktf deploy for ${DEPLOY_ORDER.join(", ")}, in order`,
+    summary: "Synthesize, then cdktf deploy every stack (or those named) in dependency order",
     usage: `bitte deploy [--auto-approve] [<stack>…]`,
-    description: `Runs \`npx cdktf deploy <stack>\` for each of ${DEPLOY_ORDER.join(", ")} (or the stacks named), one after the other with BITTE_CLUSTER set, stopping at the first failure, and prints a summary. Before the consul and jobs stacks, tokens missing from the environment are read from SSM.`,
-    examples: ["bitte deploy", "bitte deploy --auto-approve consul clients jobs"],
+    description:
+      "Synthesizes the cluster into its own output directory (cdktf.out for example, cdktf.out-<cluster> otherwise), reads the stack order from the manifest cdktf wrote there (state, for the S3 backend, then network, core, consul, clients, jobs), and runs `npx cdktf deploy <stack>` for each stack (or the stacks named) one after the other with BITTE_CLUSTER set to the cluster's file name, stopping at the first failure, and prints a summary. Before the consul and jobs stacks, tokens missing from the environment are read from SSM.",
+    examples: ["bitte deploy", "bitte deploy --cluster prod state network", "bitte deploy --auto-approve consul clients jobs"],
     options: { "auto-approve": { type: "boolean", description: "Pass --auto-approve to cdktf (no approval prompt per stack)" } },
     positionals: true,
     needsAws: () => false,
-    run: async (ctx, cluster, v, positionals) => load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true }),
+    run: async (ctx, cluster, v, positionals, _rest, clusterFile) =>
+      load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true, clusterFile }),
+  },
+  {
+    name: "migrate-state",
+    summary: "Move single-cluster local state to the cluster's own state files",
+    usage: "bitte migrate-state [--dry-run] [--cluster <name>]",
+    description:
+      "Renames terraform.<stack>.tfstate (the layout before one state per cluster) to terraform.<cluster>.<stack>.tfstate, after checking that every tagged resource in them carries Cluster=<cluster>, that no Terraform run holds their lock, and that no target exists; nothing moves unless every check passes. Also removes the working directories' records of the old path, so the next deploy initialises against the new one.",
+    examples: ["bitte migrate-state --cluster example --dry-run", "bitte migrate-state --cluster example"],
+    options: { "dry-run": { type: "boolean", description: "Print what would move and stop" } },
+    needsAws: () => false,
+    run: async (ctx, cluster, v) => load<typeof import("./commands/migrate-state")>("./commands/migrate-state").migrateState(ctx, cluster, { dryRun: v["dry-run"] === true }),
   },
   {
     name: "deployer-policy",
@@ -251,7 +264,7 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
     }
     const ctx = deps.context();
     if (command.needsAws(values)) await deps.verifyCredentials(ctx, cluster.coreRegion);
-    return await command.run(ctx, cluster, values, positionals, afterDashDash);
+    return await command.run(ctx, cluster, values, positionals, afterDashDash, clusterName);
   } catch (err) {
     if (err instanceof CliError) {
       out(`${commandName}: ${err.message}\n`);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Cluster } from "../clusters/spec/types";
-import { TAGS } from "./contract";
+import { cdktfCommand, TAGS } from "./contract";
 import { CliError } from "./errors";
 
 /** Loads a module on first use (CommonJS require, relative to this file): keeps `--help` fast. */
@@ -72,7 +72,7 @@ export function synthesizedClusterName(stack: SynthesizedStack): string | undefi
  */
 export function synthesizedStack(outdir: string, id: string, cluster: Cluster): SynthesizedStack {
   const stack = readSynthesized(outdir).get(id);
-  const synthHint = `Run \`BITTE_CLUSTER=${cluster.name} npx cdktf synth\` in the project directory first.`;
+  const synthHint = `Run \`${cdktfCommand(cluster.name, "synth")}\` in the project directory first.`;
   if (!stack) throw new CliError(`No synthesized ${id} stack at ${join(outdir, "stacks", id, "cdk.tf.json")}.`, synthHint);
   const synthesizedFor = synthesizedClusterName(stack);
   if (synthesizedFor !== undefined && synthesizedFor !== cluster.name) {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
@@ -10,6 +11,34 @@ import { Construct } from "constructs";
 import { ADMIN_HOSTS } from "../clusters/spec";
 import { NOMAD_JWKS_PATH, ROUTING_HEALTH_PATH } from "./node-config/haproxy";
 import { PORTS } from "./ports";
+
+/** Listener rule priorities ALB accepts: 1 to 50,000 (CreateRule, `Priority`). */
+const MAX_PRIORITY = 50000;
+
+/**
+ * A priority per listener rule derived from the rule's id (its construct id, which names what it
+ * matches), so adding or removing a rule never moves another: numbering rules in order shifted
+ * every later rule into `PriorityInUse`. A collision (rare: ~n²/100,000 for n rules) is resolved by
+ * rehashing, the rules taken in id order. Evaluation order is irrelevant here: every rule forwards
+ * to the same target group, and no two rules' conditions call for different actions.
+ */
+export function listenerRulePriorities(ruleIds: readonly string[]): Map<string, number> {
+  const taken = new Set<number>();
+  const out = new Map<string, number>();
+  for (const id of [...ruleIds].sort()) {
+    if (out.has(id)) throw new Error(`listener rule ${id} is declared twice`);
+    for (let k = 0; ; k++) {
+      const digest = createHash("sha256").update(k === 0 ? id : `${id}#${k}`).digest();
+      const p = 1 + (digest.readUInt32BE(0) % MAX_PRIORITY);
+      if (!taken.has(p)) {
+        taken.add(p);
+        out.set(id, p);
+        break;
+      }
+    }
+  }
+  return out;
+}
 
 /** ALB conditions take at most five values per rule; the host header takes one. */
 const MAX_SOURCE_IPS_PER_RULE = 4;
@@ -109,19 +138,20 @@ export class LoadBalancer extends Construct {
     });
 
     const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
-    let priority = 1;
-    const rule = (ruleId: string, conditions: LbListenerRuleCondition[]) =>
-      new LbListenerRule(this, ruleId, { provider, listenerArn: https.arn, priority: priority++, action: forward, condition: conditions });
     const host = (label: string): LbListenerRuleCondition => ({ hostHeader: { values: [`${label}.${domain}`] } });
-
+    const rules = new Map<string, LbListenerRuleCondition[]>();
     // Nomad's JWKS is fetched by Vault and Consul from the NAT addresses: open that path only.
-    rule("nomad-jwks", [host("nomad"), { pathPattern: { values: [NOMAD_JWKS_PATH] } }]);
+    rules.set("nomad-jwks", [host("nomad"), { pathPattern: { values: [NOMAD_JWKS_PATH] } }]);
     for (const admin of ADMIN_HOSTS) {
       for (let i = 0; i < props.adminCidrs.length; i += MAX_SOURCE_IPS_PER_RULE) {
-        rule(`admin-${admin}-${i / MAX_SOURCE_IPS_PER_RULE}`, [host(admin), { sourceIp: { values: props.adminCidrs.slice(i, i + MAX_SOURCE_IPS_PER_RULE) } }]);
+        rules.set(`admin-${admin}-${i / MAX_SOURCE_IPS_PER_RULE}`, [host(admin), { sourceIp: { values: props.adminCidrs.slice(i, i + MAX_SOURCE_IPS_PER_RULE) } }]);
       }
     }
-    for (const label of props.publicHosts) rule(`route-${label}`, [host(label)]);
+    for (const label of props.publicHosts) rules.set(`route-${label}`, [host(label)]);
+    const priorities = listenerRulePriorities([...rules.keys()]);
+    for (const [ruleId, condition] of rules) {
+      new LbListenerRule(this, ruleId, { provider, listenerArn: https.arn, priority: priorities.get(ruleId) as number, action: forward, condition });
+    }
 
     for (const label of [...ADMIN_HOSTS, ...props.publicHosts]) {
       new Route53Record(this, `record-${label}`, {

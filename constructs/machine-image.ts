@@ -31,6 +31,8 @@ export function machineImage(scope: Construct, cluster: Cluster, region: string,
         provider,
         owners: [image.owner],
         mostRecent: true,
+        // Public AMIs are deprecated two years after publication; a pinned build must still resolve.
+        includeDeprecated: true,
         filter: [
           { name: "name", values: [image.name] },
           { name: "state", values: ["available"] },

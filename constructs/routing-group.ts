@@ -20,6 +20,11 @@ export interface RoutingGroupProps {
   /** The load balancer's target group. */
   readonly targetGroupArn: string;
   /**
+   * Tags of the instances and volumes, besides Name and Role: the cluster's default tags (provider
+   * default tags do not reach what a launch template launches), which `bitte info` and `bitte ssh` filter on.
+   */
+  readonly instanceTags: Readonly<Record<string, string>>;
+  /**
    * Number of HAProxy instances.
    * @default 2
    */
@@ -51,7 +56,7 @@ export class RoutingGroup extends Construct {
       blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: templateVolume(props.rootVolumeGb, props.kmsKeyArn) }],
       userData: userDataBase64(props.userData),
       updateDefaultVersion: true,
-      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { Name: "routing", Role: "routing" } })),
+      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { ...props.instanceTags, Name: "routing", Role: "routing" } })),
     });
     this.group = new AutoscalingGroup(this, "group", {
       provider,

@@ -5,8 +5,9 @@ import { DataTerraformRemoteStateS3 } from "cdktf/lib/backends/s3-backend";
 import type { TerraformRemoteState } from "cdktf/lib/terraform-remote-state";
 import type { Construct } from "constructs";
 import type { Cluster } from "../clusters/spec";
+import { localStateFile } from "./layout";
 
-/** Stack ids are workspace names and output directories (`cdktf.out/stacks/<id>`): a contract. */
+/** Stack ids are workspace names and output directories (`<synthDir>/stacks/<id>`): a contract. */
 export type StackId = "state" | "network" | "core" | "consul" | "clients" | "jobs";
 
 export interface BitteStackProps {
@@ -36,7 +37,7 @@ export class BitteStack extends TerraformStack {
       // cdktf 0.21 predates S3-native locking; Terraform ≥ 1.10 takes it in the backend block.
       this.addOverride("terraform.backend.s3.use_lockfile", true);
     } else {
-      new LocalBackend(this, { path: localStatePath(stackId) });
+      new LocalBackend(this, { path: localStatePath(props.cluster, stackId) });
     }
   }
 
@@ -46,13 +47,16 @@ export class BitteStack extends TerraformStack {
     if (backend.type === "s3" && from !== "state") {
       return new DataTerraformRemoteStateS3(this, from, { bucket: backend.bucket, key: stateKey(this.cluster, from), region: backend.region });
     }
-    return new DataTerraformRemoteStateLocal(this, from, { path: localStatePath(from) });
+    return new DataTerraformRemoteStateLocal(this, from, { path: localStatePath(this.cluster, from) });
   }
 }
 
-/** Relative to `cdktf.out/stacks/<id>`, where Terraform runs: the project directory. */
-function localStatePath(stackId: StackId): string {
-  return `../../../terraform.${stackId}.tfstate`;
+/**
+ * Relative to `<synthDir>/stacks/<id>`, where Terraform runs: a file of this cluster in the
+ * project directory (`stacks/layout.ts`), never shared with another cluster.
+ */
+function localStatePath(cluster: Cluster, stackId: StackId): string {
+  return `../../../${localStateFile(cluster.name, stackId)}`;
 }
 
 function stateKey(cluster: Cluster, stackId: StackId): string {

@@ -12,7 +12,7 @@ import { AUTO_JOIN_TAG_KEY, autoJoinTagValue, NODE_ROLES, renderUserData } from 
 import { NodeRoles } from "../constructs/node-roles";
 import { RoutingGroup } from "../constructs/routing-group";
 import { SecurityGroups } from "../constructs/security/security-groups";
-import { BitteStack, clusterKeyAlias, regionProviders, type BitteStackProps } from "./base";
+import { BitteStack, clusterKeyAlias, defaultTags, regionProviders, type BitteStackProps } from "./base";
 import { coreOutputs, networkOutputs, output } from "./outputs";
 
 /**
@@ -113,6 +113,7 @@ export class CoreStack extends BitteStack {
       kmsKeyArn: keyArn,
       rootVolumeGb: cluster.routing.rootVolumeGb,
       targetGroupArn: lb.targetGroup.arn,
+      instanceTags: defaultTags(cluster),
     });
 
     for (const role of NODE_ROLES) {

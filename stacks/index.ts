@@ -6,6 +6,8 @@ import { ConsulStack } from "./consul";
 import { CoreStack } from "./core";
 import { JobsStack } from "./jobs";
 import { NetworkStack } from "./network";
+import type { BitteStack, StackId } from "./base";
+import { STACK_DEPENDENCIES } from "./dependencies";
 import { StateStack } from "./state";
 
 export interface AddStacksOptions {
@@ -18,10 +20,21 @@ export interface AddStacksOptions {
  * The `state` stack exists only for the S3 backend.
  */
 export function addStacks(app: App, cluster: Cluster, options: AddStacksOptions): void {
-  if (cluster.backend.type === "s3") new StateStack(app, "state", { cluster });
-  new NetworkStack(app, "network", { cluster });
-  new CoreStack(app, "core", { cluster });
-  new ConsulStack(app, "consul", { cluster });
-  new ClientsStack(app, "clients", { cluster });
-  new JobsStack(app, "jobs", { cluster, jobs: options.jobs });
+  const stacks: BitteStack[] = [];
+  if (cluster.backend.type === "s3") stacks.push(new StateStack(app, "state", { cluster }));
+  stacks.push(
+    new NetworkStack(app, "network", { cluster }),
+    new CoreStack(app, "core", { cluster }),
+    new ConsulStack(app, "consul", { cluster }),
+    new ClientsStack(app, "clients", { cluster }),
+    new JobsStack(app, "jobs", { cluster, jobs: options.jobs }),
+  );
+  // The manifest's dependencies: what `cdktf deploy` and `bitte deploy` order by.
+  const byId = new Map<StackId, BitteStack>(stacks.map((s) => [s.stackId, s]));
+  for (const stack of stacks) {
+    for (const dep of STACK_DEPENDENCIES[stack.stackId]) {
+      const upstream = byId.get(dep);
+      if (upstream) stack.addDependency(upstream);
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { output } from "./outputs";
 
 /**
  * The `state` workspace, only for clusters on the S3 backend, deployed once before everything else
- * with local state (`terraform.state.tfstate`; keep it safe): the state bucket and, unless the
+ * with local state (`terraform.<cluster>.state.tfstate`; keep it safe): the state bucket and, unless the
  * spec names an existing key, the cluster key the state is encrypted with. Later stacks find the
  * key by its alias.
  */

@@ -1,12 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { deploy, deploySummary } from "../../cli/commands/deploy";
 import type { Context } from "../../cli/context";
 import { COMMAND_NAMES, main, type MainDeps } from "../../cli/main";
-import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { mockClient } from "aws-sdk-client-mock";
 import { CliError } from "../../cli/errors";
-import { cluster, regionalClients, testContext } from "./helpers";
+import { cluster, testContext } from "./helpers";
 
 const ROOT = resolve(__dirname, "../..");
 const bitte = (...args: string[]) => spawnSync(process.execPath, [resolve(ROOT, "bin/bitte.js"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, BITTE_CLUSTER: "" } });
@@ -17,10 +14,10 @@ describe("bin/bitte.js", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^bitte: operate a Bitte cluster/);
-    for (const name of ["info", "ssh", "rebuild", "tokens", "deploy", "deployer-policy"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
   });
 
-  test.each(["info", "ssh", "rebuild", "tokens", "deploy", "deployer-policy"])("%s --help", (name) => {
+  test.each(["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy"])("%s --help", (name) => {
     const r = bitte(name, "--help");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: bitte ${name}`));
@@ -32,7 +29,7 @@ describe("bin/bitte.js", () => {
     const r = bitte("frobnicate");
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('Unknown command "frobnicate"');
-    expect(r.stderr).toContain("Commands: info, ssh, rebuild, tokens, deploy, deployer-policy");
+    expect(r.stderr).toContain("Commands: info, ssh, rebuild, tokens, deploy, migrate-state, deployer-policy");
   });
 });
 
@@ -58,7 +55,7 @@ function deps(over: Partial<MainDeps> & { ctx?: Context } = {}) {
 }
 
 describe("main", () => {
-  test("COMMAND_NAMES", () => expect(COMMAND_NAMES).toEqual(["info", "ssh", "rebuild", "tokens", "deploy", "deployer-policy"]));
+  test("COMMAND_NAMES", () => expect(COMMAND_NAMES).toEqual(["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy"]));
 
   test("--cluster wins over BITTE_CLUSTER, which wins over example", async () => {
     const a = deps({ env: { BITTE_CLUSTER: "prod" } });
@@ -111,48 +108,5 @@ describe("main", () => {
     await main(["rebuild", "--clients", "--dry-run"], a.d);
     expect(ctx.out.join("")).toMatch(/^Rebuild plan for cluster example/);
     expect(a.out()).toBe("");
-  });
-});
-
-describe("bitte deploy", () => {
-  test("runs cdktf deploy per stack in order with BITTE_CLUSTER set, then a summary", async () => {
-    const ctx = testContext({ env: { CONSUL_HTTP_TOKEN: "c", NOMAD_TOKEN: "n", VAULT_TOKEN: "v", PATH: "/bin" } });
-    expect(await deploy(ctx, cluster, { stacks: [], autoApprove: true })).toBe(0);
-    expect(ctx.calls.map((c) => [c.command, ...c.args].join(" "))).toEqual([
-      "npx cdktf deploy network --auto-approve",
-      "npx cdktf deploy core --auto-approve",
-      "npx cdktf deploy consul --auto-approve",
-      "npx cdktf deploy clients --auto-approve",
-      "npx cdktf deploy jobs --auto-approve",
-    ]);
-    expect(ctx.calls[0].options).toMatchObject({ cwd: "/project", stdio: "inherit", env: { BITTE_CLUSTER: "example", PATH: "/bin" } });
-    expect(ctx.progress.events.at(-1)).toBe("info: " + deploySummary(["network", "core", "consul", "clients", "jobs"].map((stack) => ({ stack, status: "deployed", seconds: 0, exitCode: 0 }))));
-  });
-
-  test("stops at the first failing stack and says how to continue", async () => {
-    const ctx = testContext({ run: (c) => ({ code: c.args[2] === "core" ? 1 : 0, stdout: "", stderr: "" }) });
-    const err = (await deploy(ctx, cluster, { stacks: [], autoApprove: false }).catch((e) => e)) as CliError;
-    expect(err.message).toBe("cdktf deploy core failed (exit 1).");
-    expect(err.hint).toContain("bitte deploy core consul clients jobs");
-    expect(ctx.calls).toHaveLength(2);
-    const summary = ctx.progress.events.at(-1)!;
-    expect(summary).toMatch(/network\s+deployed/);
-    expect(summary).toMatch(/core\s+failed \(0s\), exit 1/);
-    expect(summary).toMatch(/jobs\s+not started/);
-  });
-
-  test("reads missing tokens from SSM before the consul stack and passes them on", async () => {
-    const aws = regionalClients();
-    mockClient(aws.ssm("eu-central-1") as SSMClient)
-      .on(GetParametersCommand)
-      .resolves({ Parameters: [{ Name: "/bitte/example/consul/management-token", Value: "C" }, { Name: "/bitte/example/nomad/management-token", Value: "N" }, { Name: "/bitte/example/vault/root-token", Value: "V" }] });
-    const ctx = testContext({ aws });
-    await deploy(ctx, cluster, { stacks: ["consul", "jobs"], autoApprove: true });
-    expect(ctx.calls.map((c) => c.args[2])).toEqual(["consul", "jobs"]);
-    expect(ctx.calls[0].options.env).toMatchObject({ CONSUL_HTTP_TOKEN: "C", NOMAD_TOKEN: "N", VAULT_TOKEN: "V" });
-  });
-
-  test("an unknown stack is refused", async () => {
-    await expect(deploy(testContext(), cluster, { stacks: ["dns"], autoApprove: false })).rejects.toThrow("Unknown stack dns.");
   });
 });

@@ -171,7 +171,7 @@ describe("core stack", () => {
     const app = Testing.app();
     const stack = new CoreStack(app, "core", { cluster: defineCluster({ ...baseSpec(), clientGroups: manyRegions() }) });
     const warnings = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
-    expect(warnings.some((w) => /security group core has \d+ inbound rules/.test(w))).toBe(true);
+    expect(warnings.some((w) => /security group core uses \d+ inbound rules of its quota/.test(w))).toBe(true);
   });
 });
 

@@ -58,7 +58,7 @@ describe("jobs stack", () => {
 
   test("state is local next to the other stacks, and the job names are an output", () => {
     const { json } = build();
-    expect(json.terraform?.backend).toEqual({ local: { path: "../../../terraform.jobs.tfstate" } });
+    expect(json.terraform?.backend).toEqual({ local: { path: "../../../terraform.example.jobs.tfstate" } });
     expect(json.output?.job_names.value).toEqual(["countdash", "disk-report", "web"]);
   });
 

@@ -105,7 +105,7 @@ describe("network stack", () => {
   });
 
   test("local state is addressed relative to the stack directory: no machine path in the JSON", () => {
-    expect(json.terraform?.backend).toEqual({ local: { path: "../../../terraform.network.tfstate" } });
+    expect(json.terraform?.backend).toEqual({ local: { path: "../../../terraform.example.network.tfstate" } });
     expect(text).not.toContain(process.cwd());
   });
 });

@@ -13,7 +13,7 @@ describe("state stack (S3 backend)", () => {
   });
 
   test("keeps its own state locally: it creates what the S3 backend needs", () => {
-    expect(json.terraform?.backend).toEqual({ local: { path: "../../../terraform.state.tfstate" } });
+    expect(json.terraform?.backend).toEqual({ local: { path: "../../../terraform.prod.state.tfstate" } });
   });
 
   test("the bucket has the spec's exact name, is private, versioned and encrypted with the cluster key", () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Cluster } from "../../clusters/spec/types";
 import type { Context } from "../context";
 import { CliError } from "../errors";
-import { MANAGED_POLICY_LIMIT, deployerPolicy, policySize, splitPolicy } from "../policy/policy";
+import { INLINE_ROLE_POLICY_LIMIT, MANAGED_POLICY_LIMIT, deployerPolicy, policySize, splitPolicy } from "../policy/policy";
 import { readSynthesized, synthesize, synthesizedClusterName, type SynthesizedStack } from "../synth";
 
 export interface DeployerPolicyOptions {
@@ -54,8 +54,16 @@ export async function deployerPolicyCommand(ctx: Context, cluster: Cluster, opti
     ctx.progress.info(`${docs.length} documents, each within the ${MANAGED_POLICY_LIMIT}-character managed policy limit.`);
     ctx.stdout.write(JSON.stringify(docs, null, 2) + "\n");
   } else {
-    if (size > MANAGED_POLICY_LIMIT) ctx.progress.info(`Note: ${size} characters exceed the ${MANAGED_POLICY_LIMIT}-character managed policy limit; use --split for documents that fit, or attach it as an inline role policy (10,240).`);
+    const note = sizeNote(size);
+    if (note) ctx.progress.info(note);
     ctx.stdout.write(JSON.stringify(policy.document, null, 2) + "\n");
   }
   return 0;
+}
+
+/** What to say about a document's size: inline only when it fits IAM's inline limit. */
+export function sizeNote(size: number): string | undefined {
+  if (size <= MANAGED_POLICY_LIMIT) return undefined;
+  const inline = size <= INLINE_ROLE_POLICY_LIMIT ? `, or attach it as an inline role policy (limit ${INLINE_ROLE_POLICY_LIMIT} characters)` : ` (it exceeds the ${INLINE_ROLE_POLICY_LIMIT}-character inline policy limit too)`;
+  return `Note: ${size} characters exceed the ${MANAGED_POLICY_LIMIT}-character managed policy limit; use --split for documents that fit${inline}.`;
 }

@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Cluster } from "../../clusters/spec/types";
 import type { Context } from "../context";
-import { CORE_STACK, SYNTH_DIR, clientGroupAsgName, routingAsgName } from "../contract";
+import { CORE_STACK, cdktfCommand, clientGroupAsgName, routingAsgName, synthDir } from "../contract";
 import { CliError, awsCall } from "../errors";
 import { checkQuorum, type ServiceHealth } from "../health";
 import { bar } from "../progress";
@@ -106,7 +106,7 @@ export function planRebuild(cluster: Cluster, selection: RebuildSelection, stack
     if (!found) {
       throw new CliError(
         `No aws_instance tagged Name=${node.name} in the synthesized stacks${stacks.size ? ` (${[...stacks.keys()].join(", ")})` : ""}.`,
-        `Run \`BITTE_CLUSTER=${cluster.name} npx cdktf synth\` first; rebuild replaces the instance through Terraform in ${SYNTH_DIR}/stacks/${CORE_STACK}.`,
+        `Run \`${cdktfCommand(cluster.name, "synth")}\` first; rebuild replaces the instance through Terraform in ${synthDir(cluster.name)}/stacks/${CORE_STACK}.`,
       );
     }
     const isCore = cluster.coreNodes.some((c) => c.name === node.name);
@@ -240,7 +240,7 @@ async function replaceInstance(ctx: Context, cluster: Cluster, step: InstanceSte
     ctx.progress.fail();
     throw new CliError(
       `${step.name}: the replacement plan does more than roll the node:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-      `Deploy the pending changes first (\`npx cdktf deploy ${CORE_STACK}\`, after \`npx cdktf diff ${CORE_STACK}\`), or resynthesize (\`npx cdktf synth\`) if ${SYNTH_DIR} is stale; then rerun the rebuild.`,
+      `Deploy the pending changes first (\`bitte deploy --cluster ${cluster.name} ${CORE_STACK}\`, after \`${cdktfCommand(cluster.name, "diff", CORE_STACK)}\`), or resynthesize (\`${cdktfCommand(cluster.name, "synth")}\`) if ${synthDir(cluster.name)} is stale; then rerun the rebuild.`,
     );
   }
   ctx.progress.succeed(`${step.name}: plan replaces ${step.address} and nothing unrelated`);
@@ -303,7 +303,7 @@ export async function rebuild(ctx: Context, cluster: Cluster, options: RebuildOp
   const needsSynth = planRebuildNeedsSynth(cluster, options);
   const stacks = new Map<string, SynthesizedStack>();
   if (needsSynth) {
-    const outdir = join(ctx.projectDir, SYNTH_DIR);
+    const outdir = join(ctx.projectDir, synthDir(cluster.name));
     stacks.set(CORE_STACK, synthesizedStack(outdir, CORE_STACK, cluster));
     // Other stacks (monitoring may live elsewhere) are read as they are.
     for (const [id, s] of readSynthesized(outdir)) if (!stacks.has(id)) stacks.set(id, s);

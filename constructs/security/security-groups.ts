@@ -1,3 +1,4 @@
+import { Ec2ManagedPrefixList } from "@cdktf/provider-aws/lib/ec2-managed-prefix-list";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
@@ -12,12 +13,24 @@ export interface SecurityGroupsProps {
   readonly vpcId: string;
   /** The region (for messages). */
   readonly region: string;
-  /** VPC blocks of the peered client regions: admitted by CIDR (SG references cannot cross regions). */
+  /**
+   * VPC blocks of the peered client regions: admitted through one managed prefix list (SG
+   * references cannot cross regions), so adding a region adds an entry, not a rule per port.
+   */
   readonly remoteClientCidrs: readonly string[];
 }
 
 /** AWS's default quota of inbound rules per security group (adjustable in Service Quotas). */
 export const DEFAULT_RULES_PER_GROUP = 60;
+
+/**
+ * How many rules a group uses of its quota: AWS counts a rule referencing a prefix list as the
+ * list's maximum entries ("Amazon VPC quotas", managed prefix lists: a list of 20 maximum entries
+ * referenced in a security group rule counts as 20 rules).
+ */
+export function securityGroupQuotaUse(plainRules: number, prefixListRules: number, maxEntries: number): number {
+  return plainRules + prefixListRules * maxEntries;
+}
 
 /** `from_port`/`to_port`/`ip_protocol` of a rule, and its description. */
 export function portFields(p: PortSpec): { fromPort: number; toPort: number; ipProtocol: string; description: string } {
@@ -46,7 +59,9 @@ export class SecurityGroups extends Construct {
         role,
         new SecurityGroup(this, role, {
           provider,
-          name: `bitte-${props.clusterName}-${role}`,
+          // A prefix, not a name: create_before_destroy makes the new group while the old exists,
+          // and a second group of the same name fails with InvalidGroup.Duplicate.
+          namePrefix: `bitte-${props.clusterName}-${role}-`,
           description: `Bitte ${props.clusterName} ${role}`,
           vpcId: props.vpcId,
           tags: { Name: `bitte-${props.clusterName}-${role}`, Role: role },
@@ -57,7 +72,7 @@ export class SecurityGroups extends Construct {
     const sg = (role: SgRole) => groups.get(role) as SecurityGroup;
 
     const counts = new Map<SgRole, number>();
-    const count = (role: SgRole) => counts.set(role, (counts.get(role) ?? 0) + 1);
+    const count = (role: SgRole, n = 1) => counts.set(role, (counts.get(role) ?? 0) + n);
     for (const rule of ingressRules()) {
       count(rule.to);
       new VpcSecurityGroupIngressRule(this, `${rule.to}-${ruleId(rule, rule.from)}`, {
@@ -67,19 +82,27 @@ export class SecurityGroups extends Construct {
         ...portFields(rule),
       });
     }
-    props.remoteClientCidrs.forEach((cidr) => {
+    if (props.remoteClientCidrs.length > 0) {
+      const maxEntries = props.remoteClientCidrs.length;
+      const list = new Ec2ManagedPrefixList(this, "client-regions", {
+        provider,
+        name: `bitte-${props.clusterName}-client-regions`,
+        addressFamily: "IPv4",
+        maxEntries,
+        entry: props.remoteClientCidrs.map((cidr) => ({ cidr, description: "client region" })),
+      });
       for (const rule of remoteClientIngress()) {
-        count(rule.to);
-        new VpcSecurityGroupIngressRule(this, `${rule.to}-${ruleId(rule, cidr)}`, { provider, securityGroupId: sg(rule.to).id, cidrIpv4: cidr, ...portFields(rule), description: `${rule.what} (clients in ${cidr})` });
+        count(rule.to, maxEntries);
+        new VpcSecurityGroupIngressRule(this, `${rule.to}-${ruleId(rule, "client-regions")}`, { provider, securityGroupId: sg(rule.to).id, prefixListId: list.id, ...portFields(rule), description: `${rule.what} (clients in peered regions)` });
       }
-    });
+    }
     for (const p of PUBLIC_INGRESS) {
       new VpcSecurityGroupIngressRule(this, `alb-${ruleId(p, "internet")}`, { provider, securityGroupId: sg("alb").id, cidrIpv4: "0.0.0.0/0", ...portFields(p) });
     }
     for (const [role, n] of counts) {
       if (n > DEFAULT_RULES_PER_GROUP) {
         Annotations.of(this).addWarning(
-          `security group ${role} has ${n} inbound rules, more than AWS's default quota of ${DEFAULT_RULES_PER_GROUP}: raise "Inbound or outbound rules per security group" (VPC, Service Quotas) in ${props.region} before deploying`,
+          `security group ${role} uses ${n} inbound rules of its quota (a prefix-list reference counts its maximum entries), more than AWS's default quota of ${DEFAULT_RULES_PER_GROUP}: raise "Inbound or outbound rules per security group" (VPC, Service Quotas) in ${props.region} before deploying`,
         );
       }
     }

@@ -1,0 +1,142 @@
+/**
+ * `bitte deploy`: synthesizes into the cluster's own output directory, then deploys one stack at a
+ * time in the order of the manifest cdktf wrote (here written by the real app code, as `cdktf
+ * synth` would), with BITTE_CLUSTER = the cluster's file name.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
+import { App } from "cdktf";
+import { deploy, deploySummary } from "../../cli/commands/deploy";
+import { CliError } from "../../cli/errors";
+import { main, type MainDeps } from "../../cli/main";
+import { defineCluster, type Cluster } from "../../clusters/spec";
+import { addStacks } from "../../stacks";
+import { s3Spec } from "../fixtures/s3-cluster";
+import { cluster, regionalClients, testContext, type RunCall } from "./helpers";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function project(): string {
+  const d = mkdtempSync(join(tmpdir(), "bitte-deploy-"));
+  dirs.push(d);
+  return d;
+}
+
+/** A runner that answers `cdktf synth --output <dir>` by synthesizing `c` there (what the app does), and anything else with `code`. */
+function runner(c: Cluster, projectDir: string, code: (call: RunCall) => number = () => 0) {
+  return (call: RunCall) => {
+    if (call.args[1] === "synth") {
+      const app = new App({ outdir: join(projectDir, call.args[call.args.indexOf("--output") + 1]), stackTraces: false });
+      addStacks(app, c, { jobs: [] });
+      app.synth();
+      return { code: 0, stdout: "", stderr: "" };
+    }
+    return { code: code(call), stdout: "", stderr: "" };
+  };
+}
+const line = (c: RunCall) => [c.command, ...c.args].join(" ");
+const deployFlags = (dir: string) => `--output ${dir} --skip-synth --ignore-missing-stack-dependencies`;
+const tokens = { CONSUL_HTTP_TOKEN: "c", NOMAD_TOKEN: "n", VAULT_TOKEN: "v" };
+const prod = defineCluster(s3Spec);
+
+test("local backend: synth, then network, core, clients, consul, jobs one at a time (ties in manifest order), then a summary", async () => {
+  const dir = project();
+  const ctx = testContext({ projectDir: dir, env: { ...tokens, PATH: "/bin" }, run: runner(cluster, dir) });
+  expect(await deploy(ctx, cluster, { stacks: [], autoApprove: true })).toBe(0);
+  expect(ctx.calls.map(line)).toEqual([
+    "npx cdktf synth --output cdktf.out",
+    ...["network", "core", "clients", "consul", "jobs"].map((s) => `npx cdktf deploy ${s} ${deployFlags("cdktf.out")} --auto-approve`),
+  ]);
+  expect(ctx.calls[1].options).toMatchObject({ cwd: dir, stdio: "inherit", env: { BITTE_CLUSTER: "example", PATH: "/bin" } });
+  expect(ctx.progress.events.at(-1)).toBe("info: " + deploySummary(["network", "core", "clients", "consul", "jobs"].map((stack) => ({ stack, status: "deployed", seconds: 0, exitCode: 0 }))));
+});
+
+test("S3 backend: the state stack first, in the cluster's own output directory, BITTE_CLUSTER = the file name", async () => {
+  const dir = project();
+  const ctx = testContext({ projectDir: dir, env: tokens, run: runner(prod, dir) });
+  await deploy(ctx, prod, { stacks: [], autoApprove: false, clusterFile: "production" });
+  expect(ctx.calls.map(line)).toEqual([
+    "npx cdktf synth --output cdktf.out-prod",
+    ...["state", "network", "core", "clients", "consul", "jobs"].map((s) => `npx cdktf deploy ${s} ${deployFlags("cdktf.out-prod")}`),
+  ]);
+  for (const c of ctx.calls) expect(c.options.env?.BITTE_CLUSTER).toBe("production");
+});
+
+test("`bitte deploy state` runs the state stack of an S3 cluster; a local cluster has none and says so", async () => {
+  const dir = project();
+  const ctx = testContext({ projectDir: dir, env: tokens, run: runner(prod, dir) });
+  await deploy(ctx, prod, { stacks: ["state"], autoApprove: false });
+  expect(ctx.calls.map((c) => c.args.slice(0, 3).join(" "))).toEqual(["cdktf synth --output", "cdktf deploy state"]);
+
+  const local = project();
+  const err = (await deploy(testContext({ projectDir: local, run: runner(cluster, local) }), cluster, { stacks: ["state"], autoApprove: false }).catch((e) => e)) as CliError;
+  expect(err.message).toBe("Unknown stack state. Cluster example keeps local state, so it has no state stack.");
+  expect(err.hint).toBe("Stacks of cluster example, in deploy order: network, core, clients, consul, jobs.");
+});
+
+test("named stacks run in manifest order whatever order they are given in", async () => {
+  const dir = project();
+  const ctx = testContext({ projectDir: dir, env: tokens, run: runner(prod, dir) });
+  await deploy(ctx, prod, { stacks: ["jobs", "core", "state"], autoApprove: false });
+  expect(ctx.calls.slice(1).map((c) => c.args[2])).toEqual(["state", "core", "jobs"]);
+});
+
+test("stops at the first failing stack and says how to continue", async () => {
+  const dir = project();
+  const ctx = testContext({ projectDir: dir, run: runner(cluster, dir, (c) => (c.args[2] === "core" ? 1 : 0)) });
+  const err = (await deploy(ctx, cluster, { stacks: [], autoApprove: false }).catch((e) => e)) as CliError;
+  expect(err.message).toBe("cdktf deploy core failed (exit 1).");
+  expect(err.hint).toContain("bitte deploy --cluster example core clients consul jobs");
+  expect(ctx.calls).toHaveLength(3);
+  const summary = ctx.progress.events.at(-1)!;
+  expect(summary).toMatch(/network\s+deployed/);
+  expect(summary).toMatch(/core\s+failed \(0s\), exit 1/);
+  expect(summary).toMatch(/jobs\s+not started/);
+});
+
+test("a failed synth deploys nothing", async () => {
+  const ctx = testContext({ projectDir: project(), run: () => ({ code: 1, stdout: "", stderr: "" }) });
+  await expect(deploy(ctx, cluster, { stacks: [], autoApprove: false })).rejects.toThrow("cdktf synth failed (exit 1).");
+  expect(ctx.calls).toHaveLength(1);
+});
+
+test("reads missing tokens from SSM before the consul stack and passes them on", async () => {
+  const aws = regionalClients();
+  mockClient(aws.ssm("eu-central-1") as SSMClient)
+    .on(GetParametersCommand)
+    .resolves({ Parameters: [{ Name: "/bitte/example/consul/management-token", Value: "C" }, { Name: "/bitte/example/nomad/management-token", Value: "N" }, { Name: "/bitte/example/vault/root-token", Value: "V" }] });
+  const dir = project();
+  const ctx = testContext({ aws, projectDir: dir, run: runner(cluster, dir) });
+  await deploy(ctx, cluster, { stacks: ["consul", "jobs"], autoApprove: true });
+  expect(ctx.calls.slice(1).map((c) => c.args[2])).toEqual(["consul", "jobs"]);
+  expect(ctx.calls[1].options.env).toMatchObject({ CONSUL_HTTP_TOKEN: "C", NOMAD_TOKEN: "N", VAULT_TOKEN: "V" });
+});
+
+test("an unknown stack is refused with the cluster's stacks", async () => {
+  const dir = project();
+  await expect(deploy(testContext({ projectDir: dir, run: runner(cluster, dir) }), cluster, { stacks: ["dns"], autoApprove: false })).rejects.toThrow("Unknown stack dns.");
+});
+
+test("through main: clusters/staging.ts with name \"stg\" deploys with BITTE_CLUSTER=staging", async () => {
+  const stg = defineCluster({ ...s3Spec, name: "stg", domain: "stg.example.com", backend: { type: "local" } });
+  const dir = project();
+  const ctx = testContext({ projectDir: dir, env: tokens, run: runner(stg, dir) });
+  const err: string[] = [];
+  const d: MainDeps = {
+    context: () => ctx,
+    stdout: { write: () => undefined },
+    stderr: { write: (t) => void err.push(t) },
+    env: {},
+    loadCluster: (name) => {
+      if (name !== "staging") throw new Error(`Unknown cluster "${name}"`);
+      return stg;
+    },
+    verifyCredentials: async () => undefined,
+  };
+  expect({ code: await main(["deploy", "--cluster", "staging", "network"], d), err: err.join("") }).toEqual({ code: 0, err: "" });
+  expect(ctx.calls.map(line)).toEqual(["npx cdktf synth --output cdktf.out-stg", `npx cdktf deploy network ${deployFlags("cdktf.out-stg")}`]);
+  expect(ctx.calls.map((c) => c.options.env?.BITTE_CLUSTER)).toEqual(["staging", "staging"]);
+});
