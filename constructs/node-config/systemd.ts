@@ -3,7 +3,7 @@ import { PATHS } from "./paths";
 /** A `[Section]` of a unit file: keys in order, repeated keys as arrays. */
 type Section = Readonly<Record<string, string | readonly string[]>>;
 
-function render(sections: Readonly<Record<string, Section>>): string {
+export function unitFile(sections: Readonly<Record<string, Section>>): string {
   return Object.entries(sections)
     .map(([name, keys]) => [`[${name}]`, ...Object.entries(keys).flatMap(([k, v]) => (typeof v === "string" ? [v] : v).map((x) => `${k}=${x}`))].join("\n"))
     .join("\n\n") + "\n";
@@ -89,7 +89,7 @@ export function serviceUnit(p: ServiceUnitProps): string {
     LimitCORE: "0",
     ...(p.sandbox === false ? { NoNewPrivileges: "yes", Restart: "on-failure", RestartSec: "5" } : hardening(p.readWritePaths ?? [])),
   };
-  return render({
+  return unitFile({
     Unit: { Description: p.description, Wants: "network-online.target", After: after.join(" ") },
     Service: service,
     Install: { WantedBy: "multi-user.target" },
@@ -98,7 +98,7 @@ export function serviceUnit(p: ServiceUnitProps): string {
 
 /** A drop-in for a package's own unit: environment, sandbox and restart policy on top. */
 export function dropIn(p: { readonly environmentFiles?: readonly string[]; readonly readWritePaths?: readonly string[]; readonly execStart?: string; readonly supplementaryGroups?: string }): string {
-  return render({
+  return unitFile({
     Service: {
       ...(p.environmentFiles?.length ? { EnvironmentFile: p.environmentFiles } : {}),
       ...(p.execStart ? { ExecStart: ["", p.execStart] } : {}),
@@ -110,7 +110,7 @@ export function dropIn(p: { readonly environmentFiles?: readonly string[]; reado
 
 /** The oneshot that runs the bootstrap script once per boot; its log goes to the journal only. */
 export function bootstrapUnit(): string {
-  return render({
+  return unitFile({
     Unit: { Description: "Bitte first-boot bootstrap (trust material, ACLs, Vault init)", Wants: "network-online.target", After: "network-online.target" },
     Service: {
       Type: "oneshot",
