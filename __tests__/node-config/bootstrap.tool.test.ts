@@ -34,9 +34,9 @@ function lines(path: string): string[] {
   }
 }
 
-async function raceOnce(root: string): Promise<{ state: string; nodes: TestNode[]; results: RunResult[] }> {
+async function raceOnce(root: string, extra: Record<string, string> = {}): Promise<{ state: string; nodes: TestNode[]; results: RunResult[] }> {
   const state = join(root, "state");
-  const nodes = [1, 2, 3].map((i) => makeNode(root, "core", `core-${i}`, `10.0.${i}.10`));
+  const nodes = [1, 2, 3].map((i) => makeNode(root, "core", `core-${i}`, `10.0.${i}.10`, extra));
   const jitter = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
   const results = await Promise.all(nodes.map(async (n) => (await jitter(), runBootstrap(n, state))));
   return { state, nodes, results };
@@ -122,6 +122,16 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
       if (i < ITERATIONS - 1) rmSync(iteration, { recursive: true, force: true });
       else last = { state, nodes };
     }
+  });
+
+  // Defect 8 (issue 11): throttling that outlasts the client's own retries during the three-node
+  // race (ThrottlingException, TooManyUpdates) must not leave a node un-bootstrapped.
+  test("throttled SSM during the race: every node still converges, bounded retries", async () => {
+    const iteration = join(root, "throttled");
+    const { state, nodes, results } = await raceOnce(iteration, { STUB_SSM_FAULT_PERCENT: "15", BITTE_AWS_RETRIES: "40" });
+    checkRace(state, nodes, results);
+    expect(lines(join(state, "ssm-faults.log")).length).toBeGreaterThan(0);
+    expect(results.map((r) => r.stderr).join("\n")).toMatch(/SSM call failed \(attempt \d+\/40\): .*(ThrottlingException|TooManyUpdates)/);
   });
 
   test("running again changes nothing: no new parameter, no second bootstrap or init", async () => {

@@ -3,7 +3,7 @@ import { PATHS } from "./paths";
 /** A `[Section]` of a unit file: keys in order, repeated keys as arrays. */
 type Section = Readonly<Record<string, string | readonly string[]>>;
 
-export function unitFile(sections: Readonly<Record<string, Section>>): string {
+function render(sections: Readonly<Record<string, Section>>): string {
   return Object.entries(sections)
     .map(([name, keys]) => [`[${name}]`, ...Object.entries(keys).flatMap(([k, v]) => (typeof v === "string" ? [v] : v).map((x) => `${k}=${x}`))].join("\n"))
     .join("\n\n") + "\n";
@@ -89,7 +89,7 @@ export function serviceUnit(p: ServiceUnitProps): string {
     LimitCORE: "0",
     ...(p.sandbox === false ? { NoNewPrivileges: "yes", Restart: "on-failure", RestartSec: "5" } : hardening(p.readWritePaths ?? [])),
   };
-  return unitFile({
+  return render({
     Unit: { Description: p.description, Wants: "network-online.target", After: after.join(" ") },
     Service: service,
     Install: { WantedBy: "multi-user.target" },
@@ -98,7 +98,7 @@ export function serviceUnit(p: ServiceUnitProps): string {
 
 /** A drop-in for a package's own unit: environment, sandbox and restart policy on top. */
 export function dropIn(p: { readonly environmentFiles?: readonly string[]; readonly readWritePaths?: readonly string[]; readonly execStart?: string; readonly supplementaryGroups?: string }): string {
-  return unitFile({
+  return render({
     Service: {
       ...(p.environmentFiles?.length ? { EnvironmentFile: p.environmentFiles } : {}),
       ...(p.execStart ? { ExecStart: ["", p.execStart] } : {}),
@@ -108,13 +108,29 @@ export function dropIn(p: { readonly environmentFiles?: readonly string[]; reado
   });
 }
 
+/**
+ * How often systemd reruns a failed bootstrap: every RestartSec, at most StartLimitBurst starts in
+ * StartLimitIntervalSec (a failed run itself is bounded by the script's retries), then it stays
+ * failed for an operator. The script is safe to run again at any step.
+ */
+export const BOOTSTRAP_RESTART = Object.freeze({ restartSec: 30, startLimitBurst: 5, startLimitIntervalSec: 4 * 3600 });
+
 /** The oneshot that runs the bootstrap script once per boot; its log goes to the journal only. */
 export function bootstrapUnit(): string {
-  return unitFile({
-    Unit: { Description: "Bitte first-boot bootstrap (trust material, ACLs, Vault init)", Wants: "network-online.target", After: "network-online.target" },
+  return render({
+    Unit: {
+      Description: "Bitte first-boot bootstrap (trust material, ACLs, Vault init)",
+      Wants: "network-online.target",
+      After: "network-online.target",
+      StartLimitIntervalSec: String(BOOTSTRAP_RESTART.startLimitIntervalSec),
+      StartLimitBurst: String(BOOTSTRAP_RESTART.startLimitBurst),
+    },
     Service: {
       Type: "oneshot",
       RemainAfterExit: "yes",
+      // Transient failures (SSM throttling beyond the script's retries, a peer not up yet) heal on a rerun.
+      Restart: "on-failure",
+      RestartSec: String(BOOTSTRAP_RESTART.restartSec),
       ExecStart: PATHS.bootstrapScript,
       StandardOutput: "journal",
       StandardError: "journal",
@@ -124,4 +140,9 @@ export function bootstrapUnit(): string {
     },
     Install: { WantedBy: "multi-user.target" },
   });
+}
+
+/** A unit file from its sections, for units rendered outside this module (imds-guard.ts). */
+export function unitFile(sections: Parameters<typeof render>[0]): string {
+  return render(sections);
 }

@@ -1,12 +1,22 @@
 import { stringify } from "yaml";
 import { resolveNode } from "./context";
 import { renderNodeFiles } from "./files";
-import { APT_REPOSITORIES, rolePackages, roleRepositories } from "./packages";
+import { aptConfig, rolePackages } from "./packages";
 import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
 import type { NodeContext, NodeUserDataProps } from "./types";
 
-/** Data directories on the data volume, created after it is mounted, with their owners. */
+/**
+ * Directories the services write (their units' ReadWritePaths), created after the data volume is
+ * mounted and the packages made the users, before any unit starts: systemd refuses to start a
+ * unit whose ReadWritePaths does not exist (226/NAMESPACE).
+ */
 function dataDirectories(ctx: NodeContext): [string, string][] {
+  // Consul's package makes /opt/consul; the agents of non-server roles keep their data here.
+  const agent: [string, string][] = [[PATHS.promtailData, "promtail"], ...(ctx.isServer ? [] : [[PATHS.consulDataNoVolume, "consul"] as [string, string]])];
+  return [...agent, ...roleDataDirectories(ctx)];
+}
+
+function roleDataDirectories(ctx: NodeContext): [string, string][] {
   switch (ctx.role) {
     case "core":
       return [[PATHS.consulData, "consul"], [PATHS.nomadData, "nomad"], [PATHS.vaultData, "vault"], [PATHS.stateDir, "root"]];
@@ -54,11 +64,10 @@ function runcmd(ctx: NodeContext): string[][] {
  */
 export function renderUserData(props: NodeUserDataProps): string {
   const ctx = resolveNode(props);
-  const sources = Object.fromEntries(roleRepositories(ctx.role).map((name) => [`${name}.list`, { ...APT_REPOSITORIES[name] }]));
   const config = {
     package_update: true,
     package_upgrade: false,
-    apt: { sources },
+    apt: aptConfig(ctx.cluster, ctx.role),
     users: ["default", ...(ctx.role === "monitoring" ? [{ name: "victoriametrics", system: true, shell: "/usr/sbin/nologin", no_create_home: true }] : [])],
     packages: rolePackages(ctx.cluster, ctx.role),
     write_files: renderNodeFiles(props).map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, owner: f.owner })),

@@ -6,7 +6,7 @@
 # issue their own server certificates, bootstrap Consul and Nomad ACLs and initialise Vault
 # exactly once. Every other node waits for what its role needs.
 #
-# Every command (aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
+# Every command (bitte-aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
 # path comes from the environment file, so a test can run three copies against stand-ins.
 # Secrets never reach argv, stdout or a world-readable file: umask 077, values travel in files.
 set -euo pipefail
@@ -37,23 +37,56 @@ die() { log "FATAL: $*"; exit 1; }
 # --- Parameter store ---------------------------------------------------------------------------
 
 
-# Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
-ssm_create() {
-  local err
-  if err=$(aws ssm put-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --type SecureString --key-id "$BITTE_KMS_KEY_ID" --value "file://$2" 2>&1 >/dev/null); then
-    return 0
-  fi
-  case "$err" in
-    *ParameterAlreadyExists*) return 1 ;;
-    *) die "cannot create parameter $1: $err" ;;
+# Every SSM call goes through bitte-aws (installed by the user data; botocore from the OS archive),
+# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists,
+# anything else an error that outlasted botocore's own retries (throttling in the three-node race,
+# TooManyUpdates, no network yet). Those are retried here with capped, jittered exponential backoff,
+# bounded by BITTE_AWS_RETRIES; only then is the run given up (and the unit restarts it, bounded).
+: "${BITTE_AWS_RETRIES:=8}"
+aws_call() { # <bitte-aws command and arguments>; returns 0, 3 or 4
+  local i status err=""
+  for ((i = 1; i <= BITTE_AWS_RETRIES; i++)); do
+    status=0
+    err=$(bitte-aws --region "$BITTE_SSM_REGION" "$@" 2>&1 >/dev/null) || status=$?
+    case $status in 0 | 3 | 4) return "$status" ;; esac
+    log "SSM call failed (attempt $i/$BITTE_AWS_RETRIES): ${err//$'\n'/ }"
+    sleep "$(backoff "$i")"
+  done
+  die "SSM $1 $2 failed $BITTE_AWS_RETRIES times; last error: $err"
+}
+
+# Seconds to wait before retry <n>: BITTE_RETRY_DELAY doubled per attempt, capped at 60, half jittered.
+backoff() { awk -v d="$BITTE_RETRY_DELAY" -v n="$1" -v r="$RANDOM" 'BEGIN { b = d * 2 ^ (n - 1); if (b > 60) b = 60; printf "%.3f\n", b / 2 + (r / 32767) * b / 2 }'; }
+
+# The key of a parameter, from HashiStackBootstrap's table: the recovery key (which no node may
+# decrypt with) for BITTE_RECOVERY_PARAMETERS, the cluster key for everything else.
+ssm_key_id() {
+  case " ${BITTE_RECOVERY_PARAMETERS:-} " in
+    *" $1 "*) printf '%s\n' "${BITTE_RECOVERY_KMS_KEY_ID:?}" ;;
+    *) printf '%s\n' "$BITTE_KMS_KEY_ID" ;;
   esac
 }
 
-# Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
+# Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
+ssm_create() {
+  local status=0
+  aws_call ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$(ssm_key_id "$1")" || status=$?
+  case $status in
+    0) return 0 ;;
+    4) return 1 ;;
+    *) die "cannot create parameter $1 (bitte-aws status $status)" ;;
+  esac
+}
+
+# Reads a parameter into a file (mode 0600). 1 when it does not exist (yet).
 ssm_get() {
-  aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --with-decryption --query Parameter.Value --output text >"$2" 2>/dev/null
+  local status=0
+  aws_call ssm-get "$BITTE_SSM_PREFIX/$1" "$2" || status=$?
+  case $status in
+    0) return 0 ;;
+    3) return 1 ;;
+    *) die "cannot read parameter $1 (bitte-aws status $status)" ;;
+  esac
 }
 
 # Waits, bounded, for a parameter another node writes.
@@ -118,9 +151,29 @@ gen_nomad_client_tls() {
 
 # --- Files -------------------------------------------------------------------------------------
 
-# put <src> <dest> <owner> <mode>: atomic install with owner and mode.
+# Directories get explicit owners and modes: under `umask 077` a plain `mkdir -p` would make them
+# 0700 root and lock every service out of its CA, certificate and key. The public TLS directory is
+# world-readable; each product's key directory is traversable by its own group only; the secrets
+# directory (environment files systemd reads as root) is root-only. `install -d` also repairs the
+# mode of a directory an earlier run left wrong.
+layout() {
+  install -d -o root -g root -m 0755 "$BITTE_TLS_DIR"
+  install -d -o root -g root -m 0700 "$BITTE_SECRETS_DIR"
+  product_dir "$BITTE_CONSUL_DIR" "$BITTE_CONSUL_USER"
+  case "$BITTE_ROLE" in
+    core) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER"; product_dir "$BITTE_VAULT_DIR" "$BITTE_VAULT_USER" ;;
+    client) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER" ;;
+  esac
+}
+
+product_dir() { # <config dir> <user>: the config dir as the packages leave it (0755), tls/ for the user
+  [[ -d $1 ]] || install -d -o root -g root -m 0755 "$1"
+  install -d -o root -g "$(id -gn "$2")" -m 0750 "$1/tls"
+}
+
+# put <src> <dest> <owner> <mode>: atomic install with owner and mode, into a directory layout made.
 put() {
-  [[ -d ${2%/*} ]] || mkdir -p "${2%/*}"
+  [[ -d ${2%/*} ]] || die "${2%/*} does not exist (layout makes every directory the bootstrap writes to)"
   install -o "$3" -m "$4" "$1" "$2.tmp"
   mv -f "$2.tmp" "$2"
 }
@@ -143,6 +196,17 @@ service() { systemctl "$1" "$2" || die "systemctl $1 $2 failed"; }
 
 # --- Core: trust material ----------------------------------------------------------------------
 
+# The server certificate is current when it chains to the CA, is not about to expire, and every
+# product's key file exists and is the certificate's key (a crash between writes leaves them apart).
+server_tls_current() { # <cert>
+  local key
+  [[ -f $1 ]] && openssl verify -CAfile "$WORK/ca.pem" "$1" >/dev/null 2>&1 && openssl x509 -in "$1" -noout -checkend 2592000 >/dev/null || return 1
+  openssl x509 -in "$1" -noout -pubkey >"$WORK/cert.pub" || return 1
+  for key in "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem"; do
+    [[ -f $key ]] && openssl pkey -in "$key" -pubout 2>/dev/null | cmp -s - "$WORK/cert.pub" || return 1
+  done
+}
+
 core_tls() {
   agree tls/ca gen_ca "$WORK/ca.bundle"
   split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
@@ -156,16 +220,17 @@ core_tls() {
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
 
   local cert="$BITTE_TLS_DIR/server.pem"
-  if [[ -f $cert ]] && openssl verify -CAfile "$WORK/ca.pem" "$cert" >/dev/null 2>&1 && openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null; then
+  if server_tls_current "$cert"; then
     log "server certificate is current"
   else
     issue_cert "$WORK/server.pem" "$WORK/server-key.pem" "server.$BITTE_DATACENTER.consul" \
       "DNS:server.$BITTE_DATACENTER.consul,DNS:server.global.nomad,DNS:vault.service.consul,DNS:active.vault.service.consul,DNS:localhost,IP:127.0.0.1,IP:${BITTE_PRIVATE_IP:?}"
-    put "$WORK/server.pem" "$cert" root 0644
-    # Each product gets its own copy of the key, readable only by its own user.
+    # Each product gets its own copy of the key, readable only by its own user. The certificate
+    # goes last: a crash before it leaves no certificate, so the next run issues a fresh pair.
     put "$WORK/server-key.pem" "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_CONSUL_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_NOMAD_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem" "$BITTE_VAULT_USER" 0600
+    put "$WORK/server.pem" "$cert" root 0644
     log "issued the server certificate"
   fi
   agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
@@ -367,6 +432,7 @@ member_main() {
 
 main() {
   log "starting"
+  layout
   case "$BITTE_ROLE" in
     core) core_main ;;
     *) member_main ;;
