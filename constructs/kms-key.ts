@@ -2,9 +2,12 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey as Key } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsReplicaKey } from "@cdktf/provider-aws/lib/kms-replica-key";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { Cluster } from "../clusters/spec";
+import { keyPolicyParameterGuards } from "./hashistack-bootstrap/policies";
 import { policy, type PolicyDocument } from "./iam/documents";
+import { AutoScalingServiceRole, autoScalingRoleArn } from "./iam/service-linked-role";
 
 /** A given key's ARN in another region: a multi-Region key keeps its id in every region. */
 export function regionalKeyArn(cluster: Cluster, keyArn: string, region: string): string {
@@ -12,7 +15,7 @@ export function regionalKeyArn(cluster: Cluster, keyArn: string, region: string)
 }
 
 /** Administrative actions only: using the key is granted separately, per purpose. */
-const ADMIN_ACTIONS = [
+export const ADMIN_ACTIONS = [
   "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
   "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
   "kms:CancelKeyDeletion", "kms:ReplicateKey",
@@ -21,13 +24,15 @@ const DATA_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "km
 
 /**
  * The cluster key's policy: the account administers it; principals of the account use it only
- * through EC2 (EBS), SSM (SecureStrings) and S3 (the bucket) in the cluster's regions; the core
- * role uses it directly for Vault's seal and Nomad's keyring; Auto Scaling's service-linked role
- * uses it to launch instances with encrypted volumes.
+ * through EC2 (EBS), SSM (SecureStrings) and S3 (the bucket) in the cluster's regions, and each
+ * node role through SSM only for its parameters of the bootstrap table; the core role uses it
+ * directly, without encryption context, for Vault's seal and Nomad's keyring; the cluster's own
+ * Auto Scaling service-linked role uses it to launch instances with encrypted volumes.
  */
-export function clusterKeyPolicy(clusterName: string, accountId: string, regions: readonly string[]): PolicyDocument {
+export function clusterKeyPolicy(cluster: Cluster, accountId: string): PolicyDocument {
   const root = { AWS: `arn:aws:iam::${accountId}:root` };
-  const asg = { AWS: `arn:aws:iam::${accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling` };
+  const asg = { AWS: autoScalingRoleArn(cluster, accountId) };
+  const regions = cluster.regions.map((r) => r.name);
   return policy(
     { Sid: "AccountAdministersKey", Effect: "Allow", Principal: root, Action: ADMIN_ACTIONS, Resource: "*" },
     {
@@ -44,18 +49,19 @@ export function clusterKeyPolicy(clusterName: string, accountId: string, regions
       Sid: "CoreSealAndKeyring",
       Effect: "Allow",
       Principal: root,
-      Action: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+      Action: ["kms:Encrypt", "kms:Decrypt"],
       Resource: "*",
-      Condition: { ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${accountId}:role/bitte-${clusterName}-core` } },
+      Condition: { ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${accountId}:role/bitte-${cluster.name}-core` }, Null: { "kms:EncryptionContextKeys": "true" } },
     },
+    ...keyPolicyParameterGuards({ cluster, accountId }, "cluster"),
     { Sid: "AutoScalingUsesKey", Effect: "Allow", Principal: asg, Action: DATA_KEY_ACTIONS, Resource: "*" },
-    { Sid: "AutoScalingGrants", Effect: "Allow", Principal: asg, Action: ["kms:CreateGrant"], Resource: "*", Condition: { Bool: { "kms:GrantIsForAWSResource": true } } },
+    { Sid: "AutoScalingGrants", Effect: "Allow", Principal: asg, Action: ["kms:CreateGrant"], Resource: "*", Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } } },
   );
 }
 
 export interface KmsKeyProps {
-  /** Cluster name: the alias is `alias/bitte-<cluster>`. */
-  readonly clusterName: string;
+  /** The cluster: the alias is `alias/bitte-<cluster>`; the policy covers its regions and roles. */
+  readonly cluster: Cluster;
   /** The account id (a reference to `aws_caller_identity`). */
   readonly accountId: string;
   /** The primary key's region (the core region). */
@@ -67,8 +73,11 @@ export interface KmsKeyProps {
    * @default none: a single-region key
    */
   readonly replicaProviders?: ReadonlyMap<string, AwsProvider>;
-  /** Every region of the cluster, for the key policy's service conditions. */
-  readonly regions: readonly string[];
+  /**
+   * Resources the key policy's principals come from (the Auto Scaling service-linked role): KMS
+   * refuses a policy naming a principal that does not exist yet.
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -84,26 +93,30 @@ export class KmsKey extends Construct {
   static forCluster(scope: Construct, cluster: Cluster, providers: ReadonlyMap<string, AwsProvider>, accountId: string): KmsKey {
     const replicaProviders = new Map([...providers].filter(([r]) => r !== cluster.coreRegion));
     const provider = providers.get(cluster.coreRegion) as AwsProvider;
-    return new KmsKey(scope, "kms", { clusterName: cluster.name, accountId, region: cluster.coreRegion, provider, replicaProviders, regions: cluster.regions.map((r) => r.name) });
+    // The service-linked role the key policy names is made first, with the key.
+    const slr = new AutoScalingServiceRole(scope, "autoscaling-role", { provider, cluster });
+    return new KmsKey(scope, "kms", { cluster, accountId, region: cluster.coreRegion, provider, replicaProviders, dependsOn: [slr.role] });
   }
 
   constructor(scope: Construct, id: string, props: KmsKeyProps) {
     super(scope, id);
-    const alias = `alias/bitte-${props.clusterName}`;
+    const clusterName = props.cluster.name;
+    const alias = `alias/bitte-${clusterName}`;
     const replicas = props.replicaProviders ?? new Map<string, AwsProvider>();
-    const keyPolicy = JSON.stringify(clusterKeyPolicy(props.clusterName, props.accountId, props.regions));
+    const keyPolicy = JSON.stringify(clusterKeyPolicy(props.cluster, props.accountId));
     this.key = new Key(this, "key", {
       provider: props.provider,
-      description: `Bitte cluster ${props.clusterName}: EBS, SSM parameters, Vault seal, Nomad keyring, bucket`,
+      description: `Bitte cluster ${clusterName}: EBS, SSM parameters, Vault seal, Nomad keyring, bucket`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       multiRegion: replicas.size > 0,
       policy: keyPolicy,
+      dependsOn: props.dependsOn,
     });
     new KmsAlias(this, "alias", { provider: props.provider, name: alias, targetKeyId: this.key.keyId });
     const arns = new Map<string, string>([[props.region, this.key.arn]]);
     for (const [region, provider] of replicas) {
-      const replica = new KmsReplicaKey(this, `replica-${region}`, { provider, primaryKeyArn: this.key.arn, deletionWindowInDays: 30, policy: keyPolicy, description: `Bitte cluster ${props.clusterName} (replica)` });
+      const replica = new KmsReplicaKey(this, `replica-${region}`, { provider, primaryKeyArn: this.key.arn, deletionWindowInDays: 30, policy: keyPolicy, description: `Bitte cluster ${clusterName} (replica)`, dependsOn: props.dependsOn });
       new KmsAlias(this, `alias-${region}`, { provider, name: alias, targetKeyId: replica.keyId });
       arns.set(region, replica.arn);
     }

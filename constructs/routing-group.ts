@@ -1,6 +1,7 @@
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { METADATA_OPTIONS, ROOT_DEVICE, templateVolume } from "./instance-defaults";
 import { userDataBase64 } from "./user-data";
@@ -19,6 +20,13 @@ export interface RoutingGroupProps {
   readonly rootVolumeGb: number;
   /** The load balancer's target group. */
   readonly targetGroupArn: string;
+  /** The cluster's Auto Scaling service-linked role (the cluster key's policy names it). */
+  readonly serviceLinkedRoleArn: string;
+  /**
+   * What the group must wait for (the service-linked role, when made in the same stack).
+   * @default none
+   */
+  readonly dependsOn?: ITerraformDependable[];
   /**
    * Tags of the instances and volumes, besides Name and Role: the cluster's default tags (provider
    * default tags do not reach what a launch template launches), which `bitte info` and `bitte ssh` filter on.
@@ -67,6 +75,8 @@ export class RoutingGroup extends Construct {
       vpcZoneIdentifier: [...props.subnetIds],
       launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
       targetGroupArns: [props.targetGroupArn],
+      serviceLinkedRoleArn: props.serviceLinkedRoleArn,
+      dependsOn: props.dependsOn,
       healthCheckType: "ELB",
       healthCheckGracePeriod: 300,
       terminationPolicies: ["OldestLaunchTemplate", "Default"],

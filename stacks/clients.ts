@@ -1,6 +1,7 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
+import { autoScalingRoleArn } from "../constructs/iam/service-linked-role";
 import { ClientAutoScalingGroup, DRAIN_HOOK_NAME, DrainRole, drainTimings, RegionClientSecurityGroup, RegionDrain } from "../constructs/client-group";
 import { machineImage } from "../constructs/machine-image";
 import { CLIENT_DRAIN_DEADLINE_SECONDS, renderUserData } from "../constructs/node-config";
@@ -60,6 +61,7 @@ export class ClientsStack extends BitteStack {
             provider,
             clusterName: cluster.name,
             name: g.name,
+            serviceLinkedRoleArn: autoScalingRoleArn(cluster, accountId),
             nodeClass: g.nodeClass,
             instanceTypes: g.instanceTypes,
             min: g.min,

@@ -5,6 +5,8 @@ import type { Construct } from "constructs";
 import { ADMIN_HOSTS, adminEndpoint, type Cluster } from "../clusters/spec";
 import { PrivateBucket } from "../constructs/cluster-bucket";
 import { CoreNode } from "../constructs/core-node";
+import { HashiStackBootstrap } from "../constructs/hashistack-bootstrap";
+import { AutoScalingServiceRole, autoScalingRoleArn } from "../constructs/iam/service-linked-role";
 import { KmsKey, regionalKeyArn } from "../constructs/kms-key";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { machineImage } from "../constructs/machine-image";
@@ -53,7 +55,11 @@ export class CoreStack extends BitteStack {
     const keyArns = clusterKeyArns(this, cluster, providers, accountId);
     const keyArn = keyArns.get(core.name) as string;
     const bucket = new PrivateBucket(this, "bucket", { provider, name: { prefix: `bitte-${cluster.name}-` }, kmsKeyArn: keyArn }).bucket;
-    const iam = new NodeRoles(this, "iam", { provider, cluster, accountId, coreKeyArn: keyArn, bucketArn: bucket.arn });
+    // Auto Scaling's role of this cluster: made with the cluster key when Bitte creates the key
+    // (here or in the state stack), else here, for the groups.
+    const autoScalingRole = (this.node.tryFindChild("autoscaling-role") as AutoScalingServiceRole | undefined) ?? (cluster.kms.create ? undefined : new AutoScalingServiceRole(this, "autoscaling-role", { provider, cluster }));
+    const bootstrap = new HashiStackBootstrap(this, "bootstrap", { provider, cluster, accountId });
+    const iam = new NodeRoles(this, "iam", { provider, cluster, accountId, coreKeyArn: keyArn, bucketArn: bucket.arn, recoveryKeyArn: bootstrap.recoveryKeyArn });
     const vpcId = network.getString(networkOutputs.vpcId(core.name));
     const sgs = new SecurityGroups(this, "security-groups", {
       provider,
@@ -114,6 +120,8 @@ export class CoreStack extends BitteStack {
       rootVolumeGb: cluster.routing.rootVolumeGb,
       targetGroupArn: lb.targetGroup.arn,
       instanceTags: defaultTags(cluster),
+      serviceLinkedRoleArn: autoScalingRoleArn(cluster, accountId),
+      dependsOn: autoScalingRole ? [autoScalingRole.role] : [],
     });
 
     for (const role of NODE_ROLES) {

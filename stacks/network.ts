@@ -55,7 +55,6 @@ export class NetworkStack extends BitteStack {
       [
         `1. Delegate ${cluster.domain}: NS records at the parent domain with the four zone_name_servers, before deploying core (its certificate is validated through this zone).`,
         "2. Give the deploying principal the policy printed by `npx bitte deployer-policy`.",
-        "3. Once per account: `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com` if Auto Scaling never ran there (the cluster key names that role).",
       ],
       "what stays manual (README, Deploying)",
     );

@@ -33,7 +33,7 @@ describe("clients stack (example)", () => {
       iam_instance_profile: { arn: remote("core", coreOutputs.instanceProfileArn("client")) },
       vpc_security_group_ids: [remote("core", coreOutputs.securityGroupId("client"))],
       update_default_version: true,
-      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 2, instance_metadata_tags: "enabled" },
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1, instance_metadata_tags: "enabled" },
     });
     expect(text).toHaveResourceWithProperties(AutoscalingLifecycleHook, { name: DRAIN_HOOK_NAME, lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING", default_result: "CONTINUE" });
   });

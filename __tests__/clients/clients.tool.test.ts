@@ -46,7 +46,7 @@ function clientsAsserts(cluster: Cluster, json: StackJson, up: ReturnType<typeof
     asserts.push(
       { condition: `toset(${asg.address}.vpc_zone_identifier) == toset(${hcl(subnets)})`, message: `${g.name} spans the private subnets of ${g.zones.join(", ")}` },
       {
-        condition: `${lt.address}.metadata_options[0].http_tokens == "required" && ${lt.address}.metadata_options[0].http_put_response_hop_limit == 2 && alltrue([for d in ${lt.address}.block_device_mappings : d.ebs[0].encrypted == "true" && d.ebs[0].kms_key_id == ${hcl(key)}])`,
+        condition: `${lt.address}.metadata_options[0].http_tokens == "required" && ${lt.address}.metadata_options[0].http_put_response_hop_limit == 1 && alltrue([for d in ${lt.address}.block_device_mappings : d.ebs[0].encrypted == "true" && d.ebs[0].kms_key_id == ${hcl(key)}])`,
         message: `${g.name}'s launch template requires IMDSv2 and encrypts every volume with the key of ${g.region}`,
       },
       { condition: `${hook.address}.autoscaling_group_name == ${asg.address}.name && ${hook.address}.lifecycle_transition == "autoscaling:EC2_INSTANCE_TERMINATING"`, message: `${g.name}'s termination hook is on its group` },

@@ -5,7 +5,6 @@ import { Testing } from "cdktf";
 import { defineCluster, type ClusterSpec } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { AUTO_JOIN_TAG_KEY, autoJoinTagValue } from "../../constructs/node-config";
-import { SSM_MANAGED_POLICY_ARN } from "../../constructs/node-roles";
 import { CoreStack } from "../../stacks/core";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { coreStack } from "../harness/stacks";
@@ -69,28 +68,33 @@ describe("core stack", () => {
     expect(replicas.map(regionOf)).toEqual(["us-east-2"]);
     expect(resources(json, "aws_kms_alias").map((a) => [regionOf(a), a.config.name]).sort()).toEqual([
       ["eu-central-1", "alias/bitte-example"],
+      ["eu-central-1", "alias/bitte-example-recovery"],
       ["us-east-2", "alias/bitte-example"],
     ]);
   });
 
+  // The only key the core stack then makes is HashiStackBootstrap's recovery key (issue 12).
+  const clusterKeys = (j: Parameters<typeof resources>[0]) => resources(j, "aws_kms_key").filter((k) => !k.address.includes("recovery-key"));
+
   test("a given key ARN is used everywhere and no key is created", () => {
     const spec: ClusterSpec = { ...baseSpec(), kms: { create: false, keyArn: "arn:aws:kms:eu-central-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab" } };
     const { json: j } = synth((app) => new CoreStack(app, "core", { cluster: defineCluster(spec) }));
-    expect(resources(j, "aws_kms_key")).toHaveLength(0);
+    expect(clusterKeys(j)).toHaveLength(0);
     expect(j.output?.[coreOutputs.kmsKeyArn("us-east-2")]?.value).toBe("arn:aws:kms:us-east-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab");
     for (const v of resources(j, "aws_ebs_volume")) expect(v.config.kms_key_id).toBe("arn:aws:kms:eu-central-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab");
   });
 
   test("with the S3 backend the key made by the state stack is looked up by alias", () => {
     const { json: j } = synth((app) => new CoreStack(app, "core", { cluster: defineCluster({ ...baseSpec(), backend: { type: "s3", bucket: "acme-state" } }) }));
-    expect(resources(j, "aws_kms_key")).toHaveLength(0);
+    expect(clusterKeys(j)).toHaveLength(0);
     expect(resources(j, "aws_kms_key", "data").map((d) => d.config.key_id)).toEqual(["alias/bitte-demo", "alias/bitte-demo"]);
   });
 
   test("one role and instance profile per node role, with Session Manager and a cluster-scoped policy", () => {
     const roles = resources(json, "aws_iam_role");
     expect(roles.map((r) => r.config.name).sort()).toEqual(["bitte-example-client", "bitte-example-core", "bitte-example-monitoring", "bitte-example-routing"]);
-    expect(resources(json, "aws_iam_role_policy_attachment").map((a) => a.config.policy_arn)).toEqual(Array(4).fill(SSM_MANAGED_POLICY_ARN));
+    // No managed policy: AmazonSSMManagedInstanceCore would let every node read every parameter (issue 12).
+    expect(resources(json, "aws_iam_role_policy_attachment")).toEqual([]);
     for (const p of resources(json, "aws_iam_role_policy")) {
       const doc = JSON.parse(p.config.policy as string) as { Statement: Array<{ Sid: string; Resource: string | string[] }> };
       const ssm = doc.Statement.find((s) => s.Sid === "ReadBootstrapParameters");
@@ -98,7 +102,7 @@ describe("core stack", () => {
       // Whoever may create bootstrap parameters may never overwrite them.
       const put = doc.Statement.find((s) => s.Sid === "CreateBootstrapParameters");
       const deny = doc.Statement.find((s) => s.Sid === "NeverOverwriteBootstrapParameters") as { Effect?: string; Resource?: unknown; Condition?: unknown } | undefined;
-      if (put) expect(deny).toEqual({ Sid: "NeverOverwriteBootstrapParameters", Effect: "Deny", Action: ["ssm:PutParameter"], Resource: put.Resource, Condition: { Bool: { "ssm:Overwrite": "true" } } });
+      if (put) expect(deny).toEqual({ Sid: "NeverOverwriteBootstrapParameters", Effect: "Deny", Action: ["ssm:PutParameter"], Resource: put.Resource, Condition: { StringEquals: { "ssm:Overwrite": "true" } } });
       else expect(deny).toBeUndefined();
     }
   });

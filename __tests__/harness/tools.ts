@@ -28,6 +28,8 @@ const PACKAGES: Readonly<Record<string, string>> = {
   haproxy: "haproxy",
   "victoria-metrics": "victoria-metrics",
   openssl: "openssl",
+  nft: "nftables",
+  ip: "iproute2",
   terraform: "terraform (HashiCorp's release, not a Debian package)",
 };
 

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import cluster from "../../clusters/example";
+import { bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
 import { PATHS, renderNodeFiles, rolePrograms, type NodeRole } from "../../constructs/node-config";
 import { which } from "../harness/tools";
 
@@ -59,6 +60,9 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
     BITTE_SSM_PREFIX: PREFIX,
     BITTE_SSM_REGION: "eu-central-1",
     BITTE_KMS_KEY_ID: "alias/bitte-race",
+    // HashiStackBootstrap's table puts Vault's recovery material under its own key.
+    BITTE_RECOVERY_KMS_KEY_ID: "alias/bitte-race-recovery",
+    BITTE_RECOVERY_PARAMETERS: bootstrapParameters().filter((p) => p.key === "recovery").map((p) => p.name).join(" "),
     BITTE_DATACENTER: "eu-central-1",
     ...(ip ? { BITTE_PRIVATE_IP: ip } : {}),
     BITTE_TLS_DIR: join(dir, "tls"),

@@ -106,7 +106,8 @@ export const RESOURCE_PERMISSIONS: Readonly<Record<string, readonly Grant[]>> = 
     ec2("RunInstances", "CreateTags", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions", "DescribeSubnets", "DescribeInstances"),
     on("regional", "elasticloadbalancing", "DescribeTargetGroups", "DescribeTargetHealth"),
     passRole,
-    on("serviceLinkedRole", "iam", "CreateServiceLinkedRole"),
+    // A group with service_linked_role_arn passes the cluster's Auto Scaling role.
+    on("serviceLinkedRole", "iam", "CreateServiceLinkedRole", "PassRole"),
   ],
   aws_autoscaling_lifecycle_hook: [on("regional", "autoscaling", "PutLifecycleHook", "DeleteLifecycleHook", "DescribeLifecycleHooks"), passRole],
   aws_autoscaling_policy: [on("regional", "autoscaling", "PutScalingPolicy", "DeletePolicy", "DescribePolicies")],

@@ -4,6 +4,7 @@
  * regions and to the names the stacks give IAM roles, SSM parameters and S3 buckets.
  */
 import type { Cluster } from "../../clusters/spec/types";
+import { autoScalingRoleArn } from "../../constructs/iam/service-linked-role";
 import { iamNamePrefix } from "../contract";
 import { CliError } from "../errors";
 import type { SynthesizedStack } from "../synth";
@@ -152,7 +153,8 @@ export function deployerPolicy(cluster: Cluster, synthesized: ReadonlyMap<string
     iamRole: roles,
     iamInstanceProfile: profiles,
     iamPolicy: policies,
-    serviceLinkedRole: Object.entries(SERVICE_LINKED_ROLES).map(([service, role]) => `arn:aws:iam::${account}:role/aws-service-role/${service}/${role}`),
+    // The cluster's own Auto Scaling role (issue 12) besides the services' default ones.
+    serviceLinkedRole: [...Object.entries(SERVICE_LINKED_ROLES).map(([service, role]) => `arn:aws:iam::${account}:role/aws-service-role/${service}/${role}`), autoScalingRoleArn(cluster, account)],
     ssmParameter: [...parameters].sort(),
     s3Bucket: buckets,
   };

@@ -10,10 +10,12 @@ import { userDataBase64 } from "../user-data";
 export const DRAIN_HOOK_NAME = "nomad-drain";
 
 /**
- * Containers reach the instance metadata service through the Docker bridge: one hop more than
- * the host, so IMDSv2 tokens need a hop limit of 2.
+ * Clients keep the hop limit of every machine, 1: a container behind the Docker or CNI bridge is
+ * one hop further and gets no IMDSv2 token, so no task takes the client's role credentials
+ * (workloads get identity from Nomad workload identity). The IMDS guard in the client's user
+ * data also drops tasks' packets to the metadata address (README, security).
  */
-export const CLIENT_METADATA_OPTIONS = Object.freeze({ ...METADATA_OPTIONS, httpPutResponseHopLimit: 2 });
+export const CLIENT_METADATA_OPTIONS = METADATA_OPTIONS;
 
 export interface ClientAutoScalingGroupProps {
   /** The provider of the group's region. */
@@ -42,6 +44,8 @@ export interface ClientAutoScalingGroupProps {
   readonly dataVolumeGb: number;
   /** Tags on the instances and their volumes besides Name, Role and NodeClass (the cluster's tags: provider default tags do not reach them). */
   readonly instanceTags: Readonly<Record<string, string>>;
+  /** The cluster's Auto Scaling service-linked role (the cluster key's policy names it). */
+  readonly serviceLinkedRoleArn: string;
   /** Heartbeat timeout of the termination hook: longer than the drain takes. */
   readonly drainHeartbeatSeconds: number;
   /**
@@ -139,6 +143,7 @@ export class ClientAutoScalingGroup extends Construct {
       maxSize: props.max,
       vpcZoneIdentifier: [...props.subnetIds],
       ...placement,
+      serviceLinkedRoleArn: props.serviceLinkedRoleArn,
       healthCheckType: "EC2",
       healthCheckGracePeriod: opts.healthCheckGracePeriod,
       capacityRebalance: true,

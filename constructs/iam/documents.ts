@@ -4,7 +4,8 @@
  * is scoped to this cluster; only read-only discovery calls that AWS cannot scope use `*`.
  */
 import type { Cluster } from "../../clusters/spec";
-import { ssmAccess } from "../node-config/ssm";
+import { bucketStatements, parameterStatements } from "../hashistack-bootstrap/policies";
+import { sessionManagerStatements } from "./session-manager";
 import type { NodeRole } from "../node-config/types";
 
 export interface PolicyStatement {
@@ -44,38 +45,28 @@ export interface NodePolicyContext {
   readonly coreKeyArn: string;
   /** The cluster bucket's ARN. */
   readonly bucketArn: string;
-}
-
-function ssmParameterArn(ctx: NodePolicyContext, name: string): string {
-  return `arn:aws:ssm:${ctx.cluster.coreRegion}:${ctx.accountId}:parameter${ctx.cluster.ssmPrefix}/${name}`;
+  /** The recovery key (Vault's recovery keys and root token), in the core region. */
+  readonly recoveryKeyArn: string;
 }
 
 /** The inline policy of a node role: exactly what its first boot and its agents call. */
 export function nodeRolePolicy(role: NodeRole, ctx: NodePolicyContext): PolicyDocument {
   const { cluster } = ctx;
-  const access = ssmAccess(role);
-  const viaSsm = { StringEquals: { "kms:ViaService": `ssm.${cluster.coreRegion}.amazonaws.com` } };
   const statements: PolicyStatement[] = [
     // go-discover (Consul retry_join, Nomad server_join, Vault auto_join) lists instances by tag.
     // EC2 cannot scope Describe calls to resources.
     { Sid: "AutoJoinDiscovery", Effect: "Allow", Action: ["ec2:DescribeInstances", "ec2:DescribeTags"], Resource: "*" },
-    { Sid: "ReadBootstrapParameters", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: access.read.map((n) => ssmParameterArn(ctx, n)) },
-    { Sid: "DecryptBootstrapParameters", Effect: "Allow", Action: ["kms:Decrypt"], Resource: ctx.coreKeyArn, Condition: viaSsm },
-    { Sid: "ReadArtifacts", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${ctx.bucketArn}/artifacts/*` },
+    ...sessionManagerStatements(ctx.accountId),
+    ...parameterStatements(role, ctx),
+    ...bucketStatements(role, ctx),
   ];
-  if (access.write.length > 0) {
-    statements.push(
-      // Create-only: the bootstrap never passes --overwrite, so the first writer wins.
-      { Sid: "CreateBootstrapParameters", Effect: "Allow", Action: ["ssm:PutParameter"], Resource: access.write.map((n) => ssmParameterArn(ctx, n)) },
-      { Sid: "EncryptBootstrapParameters", Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: ctx.coreKeyArn, Condition: viaSsm },
-      // Even a compromised node cannot replace the CA, a gossip key or a token once written.
-      { Sid: "NeverOverwriteBootstrapParameters", Effect: "Deny", Action: ["ssm:PutParameter"], Resource: access.write.map((n) => ssmParameterArn(ctx, n)), Condition: { Bool: { "ssm:Overwrite": "true" } } },
-    );
-  }
   if (role === "core") {
     statements.push(
-      // Vault's awskms seal and Nomad's awskms keyring wrap their root keys with the cluster key.
-      { Sid: "SealAndKeyring", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"], Resource: ctx.coreKeyArn },
+      // Vault's awskms seal and Nomad's awskms keyring wrap their root keys with the cluster key,
+      // without an encryption context (hashicorp/go-kms-wrapping, wrappers/awskms): requiring none
+      // keeps this grant from decrypting SSM parameters or S3 objects, which always carry one.
+      { Sid: "SealAndKeyring", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: ctx.coreKeyArn, Condition: { Null: { "kms:EncryptionContextKeys": "true" } } },
+      { Sid: "DescribeClusterKey", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: ctx.coreKeyArn },
       // Vault's AWS auth method resolves the bound cluster roles.
       {
         Sid: "VaultAwsAuthLookups",
@@ -83,8 +74,6 @@ export function nodeRolePolicy(role: NodeRole, ctx: NodePolicyContext): PolicyDo
         Action: ["iam:GetRole", "iam:GetInstanceProfile"],
         Resource: [`arn:aws:iam::${ctx.accountId}:role/bitte-${cluster.name}-*`, `arn:aws:iam::${ctx.accountId}:instance-profile/bitte-${cluster.name}-*`],
       },
-      { Sid: "RaftSnapshots", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${ctx.bucketArn}/snapshots/*` },
-      { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: ctx.bucketArn, Condition: { StringLike: { "s3:prefix": ["snapshots/*"] } } },
     );
   }
   if (role === "client") {

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { clusterKeyId } from "../../stacks/base";
+import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
 import { consulConfig, consulServices } from "./consul";
 import { firstBootConsulAcl } from "./consul-acl";
 import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
 import { haproxyConfig } from "./haproxy";
+import { IMDS_GUARD, imdsGuardRules, imdsGuardUnit } from "./imds-guard";
 import { CLIENT_DRAIN_DEADLINE_SECONDS, CLIENT_DRAIN_GRACE_SECONDS, nomadConfig } from "./nomad";
 import { grafanaDashboardProvider, grafanaDatasources, lokiConfig, promtailConfig, RETENTION, scrapeConfig } from "./observability";
 import { PATHS } from "./paths";
@@ -52,7 +53,8 @@ function bootstrapEnv(ctx: NodeContext): string {
     BITTE_SSM_PREFIX: ctx.cluster.ssmPrefix,
     // Parameters live in the core region; clients elsewhere read them across regions.
     BITTE_SSM_REGION: ctx.cluster.coreRegion,
-    BITTE_KMS_KEY_ID: clusterKeyId(ctx.cluster),
+    // The keys of the bootstrap parameters, from HashiStackBootstrap's table.
+    ...bootstrapKeyEnvironment(ctx.cluster),
     BITTE_DATACENTER: ctx.consulDatacenter,
     BITTE_PRIVATE_IP: ctx.privateIp,
     BITTE_TLS_DIR: PATHS.tlsDir,
@@ -137,11 +139,13 @@ function clientFiles(ctx: NodeContext): NodeFile[] {
         killMode: "process",
         timeoutStopSec: CLIENT_DRAIN_DEADLINE_SECONDS + CLIENT_DRAIN_GRACE_SECONDS,
         environmentFiles: [`-${PATHS.secretsDir}/nomad.env`],
-        after: ["consul.service", "docker.service"],
+        after: ["consul.service", "docker.service", `${IMDS_GUARD.unit}.service`],
         sandbox: false,
       }),
     ),
     file("/etc/docker/daemon.json", json(dockerDaemonConfig())),
+    file(IMDS_GUARD.rules, imdsGuardRules()),
+    file(unitPath(IMDS_GUARD.unit), imdsGuardUnit()),
   ];
 }
 

@@ -68,7 +68,7 @@ export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
     case "core":
       return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault)];
     case "client":
-      return [...common, hashicorp("nomad", v.nomad), "docker.io", "containernetworking-plugins"];
+      return [...common, hashicorp("nomad", v.nomad), "docker.io", "containernetworking-plugins", "nftables"];
     case "monitoring":
       return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`];
     case "routing":

@@ -141,3 +141,8 @@ export function bootstrapUnit(): string {
     Install: { WantedBy: "multi-user.target" },
   });
 }
+
+/** A unit file from its sections, for units rendered outside this module (imds-guard.ts). */
+export function unitFile(sections: Parameters<typeof render>[0]): string {
+  return render(sections);
+}

@@ -32,7 +32,7 @@ function roleDataDirectories(ctx: NodeContext): [string, string][] {
 /** Units started by systemd on every later boot; the first boot starts them from the bootstrap. */
 const ENABLED_UNITS = {
   core: ["consul", "vault", "nomad"],
-  client: ["consul", "docker", "nomad"],
+  client: ["bitte-imds-guard", "consul", "docker", "nomad"],
   monitoring: ["consul", "victoria-metrics", "loki", "grafana-server"],
   routing: ["consul", "haproxy"],
 } as const;
@@ -48,6 +48,8 @@ function runcmd(ctx: NodeContext): string[][] {
     ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", PATHS.secretsDir],
     ...dirs.map(([dir, owner]) => ["install", "-d", "-m", "0750", "-o", owner, "-g", owner, dir]),
     ["systemctl", "daemon-reload"],
+    // Before anything can start a task: no task reaches the metadata service (imds-guard.ts).
+    ...(ctx.role === "client" ? [["systemctl", "start", "bitte-imds-guard"]] : []),
     ["systemctl", "restart", "systemd-resolved"],
     ["systemctl", "enable", ...ENABLED_UNITS[ctx.role], "bitte-bootstrap"],
     ["systemctl", "restart", "prometheus-node-exporter", "promtail"],

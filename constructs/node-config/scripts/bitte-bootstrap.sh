@@ -58,10 +58,19 @@ aws_call() { # <bitte-aws command and arguments>; returns 0, 3 or 4
 # Seconds to wait before retry <n>: BITTE_RETRY_DELAY doubled per attempt, capped at 60, half jittered.
 backoff() { awk -v d="$BITTE_RETRY_DELAY" -v n="$1" -v r="$RANDOM" 'BEGIN { b = d * 2 ^ (n - 1); if (b > 60) b = 60; printf "%.3f\n", b / 2 + (r / 32767) * b / 2 }'; }
 
+# The key of a parameter, from HashiStackBootstrap's table: the recovery key (which no node may
+# decrypt with) for BITTE_RECOVERY_PARAMETERS, the cluster key for everything else.
+ssm_key_id() {
+  case " ${BITTE_RECOVERY_PARAMETERS:-} " in
+    *" $1 "*) printf '%s\n' "${BITTE_RECOVERY_KMS_KEY_ID:?}" ;;
+    *) printf '%s\n' "$BITTE_KMS_KEY_ID" ;;
+  esac
+}
+
 # Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
 ssm_create() {
   local status=0
-  aws_call ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" || status=$?
+  aws_call ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$(ssm_key_id "$1")" || status=$?
   case $status in
     0) return 0 ;;
     4) return 1 ;;
