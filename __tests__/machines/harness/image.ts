@@ -25,6 +25,8 @@ export const DEBIAN_SECURITY_MIRROR = process.env.BITTE_DEBIAN_SECURITY_MIRROR ?
 export const IMAGE_PACKAGES = [
   "systemd", "systemd-sysv", "systemd-resolved", "dbus", "cloud-init", "ca-certificates", "gnupg", "iproute2",
   "procps", "util-linux", "e2fsprogs", "kmod", "less", "python3", "sudo",
+  // debootstrap resolves no virtual packages: python3-cryptography needs python3-cffi-backend-api-*.
+  "python3-cffi-backend",
 ] as const;
 
 /** Subject of the test CA that signs the AWS endpoints' certificates; trusted by the image. */
@@ -135,7 +137,11 @@ export function ensureImage(osPackages: readonly string[], log: (m: string) => v
 
 function buildImage(tmp: string): void {
   const rootfs = join(tmp, "rootfs");
-  sh(["debootstrap", "--variant=minbase", `--include=${IMAGE_PACKAGES.join(",")}`, SUITE, rootfs, DEBIAN_MIRROR], { timeoutMs: 20 * 60_000 });
+  // Downloaded .debs are kept across cache keys (debootstrap checks each against the archive's
+  // index, so a reused file is the file the archive names).
+  const debs = join(tmp, "..", "debootstrap-debs");
+  mkdirSync(debs, { recursive: true });
+  sh(["debootstrap", "--variant=minbase", `--cache-dir=${debs}`, `--include=${IMAGE_PACKAGES.join(",")}`, SUITE, rootfs, DEBIAN_MIRROR], { timeoutMs: 20 * 60_000 });
   writeFileSync(join(rootfs, "etc/apt/sources.list"), [
     `deb ${DEBIAN_MIRROR} ${SUITE} main`,
     `deb ${DEBIAN_MIRROR} ${SUITE}-updates main`,
