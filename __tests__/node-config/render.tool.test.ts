@@ -3,10 +3,11 @@
  * on every script (also the ones extracted from user data), `haproxy -c` and
  * `victoria-metrics -dryRun`.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { defineCluster, type ClusterSpec } from "../../clusters/spec";
 import { PATHS } from "../../constructs/node-config";
 import { describeWithTools, run } from "../harness/tools";
 import { NODES, cluster, fileOf, renderUserData } from "./render-helpers";
@@ -16,6 +17,15 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bitte-node-config-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The example cluster's spec, for variants of it. */
+const exampleSpec: ClusterSpec = {
+  name: cluster.name,
+  domain: cluster.domain,
+  coreRegion: cluster.coreRegion,
+  coreZones: cluster.coreZones,
+  clientGroups: [{ name: "workers", region: cluster.coreRegion, instanceType: "m6i.large", min: 1, desired: 1, max: 2 }],
+};
 
 /** The configs name the node's CA file, which the checkers open: a throwaway one stands in. */
 function throwawayCa(): string {
@@ -28,6 +38,15 @@ describeWithTools(["cloud-init"], "cloud-init schema", () => {
   test.each(NODES.map((n) => [n.label, n] as const))("accepts the user data of %s", (label, props) => {
     const path = join(dir, `${label.replace(/\W/g, "_")}.yaml`);
     writeFileSync(path, renderUserData(props));
+    const r = run("cloud-init", ["schema", "--config-file", path]);
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining("Valid cloud-config") });
+  });
+
+  test.each(["core", "client", "monitoring", "routing"] as const)("accepts the user data of a %s node with every package mirror set", (role) => {
+    const key = readFileSync(join(__dirname, "../fixtures/mirror-signing-key.asc"), "utf8");
+    const mirrored = defineCluster({ ...exampleSpec, packageMirror: { hashicorp: "http://10.9.0.1/hashicorp", grafana: "http://10.9.0.1/grafana", os: "http://10.9.0.1/ubuntu", signingKey: key } });
+    const path = join(dir, `mirror-${role}.yaml`);
+    writeFileSync(path, renderUserData({ cluster: mirrored, role, ...(role === "core" ? { nodeName: "core-1" } : {}) }));
     const r = run("cloud-init", ["schema", "--config-file", path]);
     expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining("Valid cloud-config") });
   });

@@ -2,3 +2,4 @@
 export * from "./types";
 export * from "./define";
 export { KNOWN_REGIONS, REGION_INDEX } from "./regions";
+export { checkPackageMirror, type PackageMirrorSpec } from "./package-mirror";

@@ -1,3 +1,4 @@
+import type { PackageMirrorSpec } from "./package-mirror";
 /**
  * The cluster spec: what an operator writes in `clusters/<name>.ts` (`ClusterSpec`), and the
  * resolved form every stack and renderer reads (`Cluster`), with every default filled in.
@@ -173,6 +174,8 @@ export interface ClusterSpec {
    * @default {}
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Internal apt mirrors (air-gapped or regulated accounts); see clusters/spec/package-mirror.ts. @default none: the vendors' and the image's archives */
+  readonly packageMirror?: PackageMirrorSpec;
 }
 
 /** One availability zone of a region's VPC, with its subnets. */
@@ -255,4 +258,6 @@ export interface Cluster {
   readonly monitoringNode: FixedNodePlan;
   /** Prefix of the cluster's SSM parameters: `/bitte/<cluster>`. */
   readonly ssmPrefix: string;
+  /** Internal apt mirrors, or undefined for the vendors' and the image's archives. */
+  readonly packageMirror?: Readonly<PackageMirrorSpec>;
 }

@@ -29,6 +29,29 @@ export const APT_REPOSITORIES = Object.freeze({
   },
 });
 
+/** Suite of each repository: HashiCorp's per Ubuntu codename, Grafana's one `stable`. */
+const REPOSITORY_SUITE = Object.freeze({ hashicorp: "$RELEASE", grafana: "stable" });
+
+/**
+ * cloud-init's `apt:` settings for a role. Without a mirror: the vendors' repositories by key id.
+ * With `packageMirror`: each mirrored repository at the mirror's URL, trusted through the
+ * mirror's inline key (cloud-init writes `key:` to the `$KEY_FILE` that `signed-by` names), and
+ * `os` as the primary and security archive with the same key (cloud-init's apt_configure:
+ * `add_mirror_keys` installs a primary/security `key`).
+ */
+export function aptConfig(cluster: Cluster, role: NodeRole): Record<string, unknown> {
+  const mirror = cluster.packageMirror;
+  const sources = Object.fromEntries(
+    roleRepositories(role).map((name) => {
+      const url = mirror?.[name];
+      const entry = url === undefined ? { ...APT_REPOSITORIES[name] } : { source: `deb [signed-by=$KEY_FILE] ${url.replace(/\/+$/, "")} ${REPOSITORY_SUITE[name]} main`, key: mirror?.signingKey };
+      return [`${name}.list`, entry];
+    }),
+  );
+  const os = mirror?.os === undefined ? {} : { primary: [{ arches: ["default"], uri: mirror.os, key: mirror.signingKey }], security: [{ arches: ["default"], uri: mirror.os, key: mirror.signingKey }] };
+  return { ...os, sources };
+}
+
 /** Debian revision of HashiCorp's packages: `consul=1.21.4-1`. */
 function hashicorp(name: string, version: string): string {
   return `${name}=${version}-1`;

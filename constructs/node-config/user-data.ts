@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { resolveNode } from "./context";
 import { renderNodeFiles } from "./files";
-import { APT_REPOSITORIES, rolePackages, roleRepositories } from "./packages";
+import { aptConfig, rolePackages } from "./packages";
 import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
 import type { NodeContext, NodeUserDataProps } from "./types";
 
@@ -52,11 +52,10 @@ function runcmd(ctx: NodeContext): string[][] {
  */
 export function renderUserData(props: NodeUserDataProps): string {
   const ctx = resolveNode(props);
-  const sources = Object.fromEntries(roleRepositories(ctx.role).map((name) => [`${name}.list`, { ...APT_REPOSITORIES[name] }]));
   const config = {
     package_update: true,
     package_upgrade: false,
-    apt: { sources },
+    apt: aptConfig(ctx.cluster, ctx.role),
     users: ["default", ...(ctx.role === "monitoring" ? [{ name: "victoriametrics", system: true, shell: "/usr/sbin/nologin", no_create_home: true }] : [])],
     packages: rolePackages(ctx.cluster, ctx.role),
     write_files: renderNodeFiles(props).map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, owner: f.owner })),
