@@ -30,6 +30,11 @@ export function buildRepo(root: string, spec: RepoSpec, gnupgHome: string): void
     const packages = debs.length ? sh(["apt-ftparchive", "packages", `pool/${suite}`], { cwd: base, timeoutMs: 300_000 }).stdout : "";
     writeFileSync(join(bin, "Packages"), packages);
     writeFileSync(join(bin, "Packages.gz"), gzipSync(packages));
+    // cloud-init's Debian sources.list template adds deb-src lines: an (empty) source index.
+    const src = join(base, "dists", suite, "main", "source");
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, "Sources"), "");
+    writeFileSync(join(src, "Sources.gz"), gzipSync(""));
     const dist = join(base, "dists", suite);
     const release = sh(["apt-ftparchive",
       "-o", `APT::FTPArchive::Release::Origin=${spec.origin}`, "-o", `APT::FTPArchive::Release::Label=${spec.origin}`,
