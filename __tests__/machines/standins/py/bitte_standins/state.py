@@ -31,6 +31,7 @@ def _uuid():
 class SharedState:
     def __init__(self, state_dir, events):
         self.path = os.path.join(state_dir, "cluster.json")
+        self.faults_path = os.path.join(state_dir, "faults.json")
         self.events = events
         self.lock = threading.Lock()
         try:
@@ -232,7 +233,13 @@ class SharedState:
         c["members"].append(req["node"])
         v["members"][req["node"]] = c["id"]
         self.events(req["node"], "vault", "raft-join", cluster=c["id"], leader=c["leader"])
-        return {"cluster": c["id"]}
+        # faults.json {"vault": {"joinDelaySeconds": N}}: how long the raft snapshot takes to install.
+        try:
+            with open(self.faults_path, encoding="utf-8") as f:
+                delay = json.load(f).get("vault", {}).get("joinDelaySeconds", 0)
+        except (FileNotFoundError, ValueError):
+            delay = 0
+        return {"cluster": c["id"], "delay": delay}
 
     def _vault_forget(self, req):
         """A node whose data volume was replaced is a new raft peer: it must join again."""
