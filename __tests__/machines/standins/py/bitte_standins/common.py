@@ -78,6 +78,23 @@ def sd_notify(msg):
         s.sendall(msg.encode())
 
 
+def flag_values(argv, *names):
+    """Values of Go `flag` options: -name=v, --name=v, -name v, --name v (repeatable)."""
+    out = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        key, eq, val = a.lstrip("-").partition("=")
+        if a.startswith("-") and key in names:
+            if eq:
+                out.append(val)
+            elif i + 1 < len(argv):
+                out.append(argv[i + 1])
+                i += 1
+        i += 1
+    return out
+
+
 def whoami():
     uid = os.geteuid()
     try:

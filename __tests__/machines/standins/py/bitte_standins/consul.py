@@ -28,12 +28,7 @@ PRODUCT = "consul"
 
 
 def _files(argv):
-    paths = []
-    for a in argv:
-        for flag in ("-config-dir=", "-config-file=", "--config-dir=", "--config-file="):
-            if a.startswith(flag):
-                paths.append(a[len(flag):])
-    return paths
+    return common.flag_values(argv, "config-dir", "config-file")
 
 
 def load(paths):

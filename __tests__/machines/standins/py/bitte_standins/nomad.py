@@ -71,7 +71,7 @@ def _consul_check(node, cfg):
 
 
 def agent(argv):
-    paths = [a.split("=", 1)[1] for a in argv if a.startswith(("-config=", "--config="))]
+    paths = common.flag_values(argv, "config")
     cfg, files = load(paths)
     uid, user = common.whoami()
     node = cfg.get("name") or os.uname().nodename

@@ -70,7 +70,7 @@ class Node:
 
 
 def server(argv):
-    paths = [a.split("=", 1)[1] for a in argv if a.startswith(("-config=", "--config="))]
+    paths = common.flag_values(argv, "config")
     cfg, files, warnings = load(paths)
     uid, user = common.whoami()
     storage = cfg.get("storage") or cfg.get("backend")
