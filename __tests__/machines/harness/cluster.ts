@@ -7,7 +7,8 @@ import type { Cluster, ClusterSpec } from "../../../clusters/spec";
 import { defineCluster } from "../../../clusters/spec";
 import { cidrHost, parseCidr } from "../../../clusters/spec/cidr";
 import { clientsStack, coreStack } from "../../harness/stacks";
-import { resources, userDataOf } from "../../harness/synth";
+import { resources, userDataOf, type StackJson, type TfResource } from "../../harness/synth";
+import { roleOfProfile } from "./iam";
 
 export type Role = "core" | "monitoring" | "routing" | "client";
 
@@ -21,6 +22,8 @@ export interface MachinePlan {
   readonly instanceId: string;
   readonly userData: string;
   readonly dataVolume: boolean;
+  /** The IAM role its instance profile carries. */
+  readonly iamRole: string;
 }
 
 export interface TestCluster {
@@ -30,6 +33,8 @@ export interface TestCluster {
   readonly svcIp: string;
   readonly machines: readonly MachinePlan[];
   readonly vpcCidrs: readonly string[];
+  /** The synthesized stacks the machines come from. */
+  readonly stacks: { readonly core: StackJson; readonly clients: StackJson };
 }
 
 /** Where the services namespace serves each mirror (HTTP, path per repository). */
@@ -77,22 +82,25 @@ export function planCluster(signingKey: string, svcIpHint = "10.20.0.250"): Test
   const templates = [...resources(core, "aws_launch_template"), ...resources(clients, "aws_launch_template")];
   const machines: MachinePlan[] = [];
   let n = 0;
-  const add = (name: string, role: Role, ip: string, zone: string, userData: string) =>
-    machines.push({ name, role, ip, address: `${ip}/${prefix}`, zone, instanceId: `i-0${(++n).toString(16).padStart(16, "0")}`, userData, dataVolume: role !== "routing" });
+  const add = (name: string, role: Role, ip: string, zone: string, r: TfResource) => {
+    const profile = r.config.iam_instance_profile;
+    const iamRole = roleOfProfile(core, typeof profile === "object" && profile !== null ? (profile as { arn?: string; name?: string }).arn ?? (profile as { name?: string }).name : profile);
+    machines.push({ name, role, ip, address: `${ip}/${prefix}`, zone, instanceId: `i-0${(++n).toString(16).padStart(16, "0")}`, userData: userDataOf(r), dataVolume: role !== "routing", iamRole });
+  };
   for (const node of [...cluster.coreNodes, cluster.monitoringNode]) {
     const inst = instances.find((i) => tagged(i, "Name") === node.name);
     if (!inst) throw new Error(`no instance ${node.name} in the core stack`);
-    add(node.name, node.name === "monitoring" ? "monitoring" : "core", node.privateIp, node.zone, userDataOf(inst));
+    add(node.name, node.name === "monitoring" ? "monitoring" : "core", node.privateIp, node.zone, inst);
   }
   const zoneA = parseCidr(region.zones[0].privateCidr);
   if (!zoneA) throw new Error("bad zone CIDR");
   const routing = templates.find((t) => tagged(t, "Role") === "routing");
   if (!routing) throw new Error("no routing launch template");
-  add("routing-1", "routing", cidrHost(zoneA, 30), region.zones[0].name, userDataOf(routing));
+  add("routing-1", "routing", cidrHost(zoneA, 30), region.zones[0].name, routing);
   for (const g of cluster.clientGroups) {
     const t = templates.find((x) => tagged(x, "Role") === "client" && tagged(x, "Name") === `${cluster.name}-${g.name}`);
     if (!t) throw new Error(`no launch template for client group ${g.name}`);
-    add(`${g.name}-1`, "client", cidrHost(zoneA, 40 + machines.length), region.zones[0].name, userDataOf(t));
+    add(`${g.name}-1`, "client", cidrHost(zoneA, 40 + machines.length), region.zones[0].name, t);
   }
-  return { cluster, svcAddress: `${svcIp}/${prefix}`, svcIp, machines, vpcCidrs: cluster.regions.map((r) => r.cidr) };
+  return { cluster, svcAddress: `${svcIp}/${prefix}`, svcIp, machines, vpcCidrs: cluster.regions.map((r) => r.cidr), stacks: { core, clients } };
 }

@@ -4,17 +4,20 @@
  * removes what a killed earlier run left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { which } from "../../harness/tools";
+import { STANDINS_DIR, writePackageTrees, type StandinPackageName } from "../standins/packages";
 import { buildRepo, debsIn } from "./apt-repo";
 import { planCluster, type MachinePlan, type TestCluster } from "./cluster";
 import { sh, until } from "./exec";
+import { rolePolicies, type TestAccount } from "./iam";
 import { ensureImage, SUITE, type Image } from "./image";
+import { issueServerCert } from "./tls";
 import { Machine } from "./machine";
-import { addNode, createNet, destroyNet, runId, staleRuns, type Net } from "./net";
+import { addNode, createNet, destroyNet, IMDS_IP, runId, staleRuns, type Net } from "./net";
 
 /** A key that only has the shape of one: the package list does not depend on the key. */
 const PLACEHOLDER_KEY = `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${"A".repeat(64)}\n-----END PGP PUBLIC KEY BLOCK-----\n`;
@@ -29,8 +32,30 @@ export function osPackagesOf(machines: readonly Pick<MachinePlan, "userData">[])
   return [...names].sort();
 }
 
+/** The versions the user data pins (`consul=1.21.4-1`, `promtail=3.5.7`): what the test mirror must serve. */
+export function pinnedVersions(machines: readonly Pick<MachinePlan, "userData">[]): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const m of machines) {
+    const doc = parse(m.userData) as { packages?: (string | string[])[] };
+    for (const p of doc.packages ?? []) {
+      if (typeof p !== "string" || !p.includes("=")) continue;
+      const [name, version] = p.split("=");
+      if (pins[name] && pins[name] !== version) throw new Error(`user data pins ${name} at ${pins[name]} and ${version}`);
+      pins[name] = version;
+    }
+  }
+  return pins;
+}
+
+/** The test's AWS account (no real account: the stand-in endpoints know only this). */
+export const TEST_ACCOUNT = "123456789012";
+/** The HTTP port of the stand-ins' shared state in the services namespace. */
+const STATE_PORT = 8700;
+
 export interface World {
   readonly dir: string;
+  /** The stand-ins' state: `events.jsonl`, `faults.json`, parameters. */
+  readonly stateDir: string;
   readonly image: Image;
   readonly plan: TestCluster;
   readonly net: Net;
@@ -91,13 +116,48 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     const plan = planCluster(image.signingKey);
     if (osPackagesOf(plan.machines).join() !== osPackages.join()) throw new Error("the OS package list depends on the signing key");
 
-    // Mirrors: the OS archive holds exactly the image's fetched .debs.
+    // Mirrors: the OS archive holds exactly the image's fetched .debs; the vendors' repositories
+    // the stand-in packages at the versions the user data pins.
     const srv = join(dir, "srv");
     buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(image.osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [] } }, image.gnupgHome);
+    const pins = pinnedVersions(plan.machines);
+    const trees = writePackageTrees(join(dir, "trees"), pins as Record<StandinPackageName, string>);
+    const debDir = join(dir, "debs");
+    mkdirSync(debDir);
+    const built = new Map<string, string>();
+    for (const t of trees) {
+      const out = join(debDir, `${t.name}_${t.version}_amd64.deb`);
+      sh(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", t.root, out], { timeoutMs: 300_000 });
+      built.set(t.name, out);
+    }
+    const pick = (names: string[]) => names.map((n) => built.get(n) as string);
+    buildRepo(srv, { path: "hashicorp", origin: "Bitte machine tier HashiCorp mirror", suites: { [SUITE]: pick(["consul", "nomad", "vault"]) } }, image.gnupgHome);
+    buildRepo(srv, { path: "grafana", origin: "Bitte machine tier Grafana mirror", suites: { stable: pick(["grafana", "loki", "promtail"]) } }, image.gnupgHome);
 
     net = createNet(run, plan.svcAddress, plan.vpcCidrs);
     plan.machines.forEach((m, i) => addNode(net as Net, m.name, i + 1, m.address));
     procs.push(serve(net, ["python3", "-m", "http.server", "--bind", plan.svcIp, "--directory", srv, "80"], join(dir, "http.log")));
+    // The stand-in AWS endpoints and shared state (bitte_standins.serve; see standins/README.md).
+    const stateDir = join(dir, "state");
+    mkdirSync(stateDir);
+    const region = plan.cluster.coreRegion;
+    const ssmName = `ssm.${region}.amazonaws.com`;
+    const tls = issueServerCert(image, dir, "ssm", [ssmName]);
+    const account: TestAccount = { accountId: TEST_ACCOUNT, region, kmsKeyArn: `arn:aws:kms:${region}:${TEST_ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef`, bucketName: `bitte-${plan.cluster.name}` };
+    const roles = new Set(plan.machines.map((m) => m.iamRole));
+    const config = {
+      stateDir, region, accountId: TEST_ACCOUNT, ssmPrefix: plan.cluster.ssmPrefix,
+      kmsKeyId: account.kmsKeyArn, kmsAliases: [`alias/bitte-${plan.cluster.name}`, `arn:aws:kms:${region}:${TEST_ACCOUNT}:alias/bitte-${plan.cluster.name}`],
+      listen: { imds: `${IMDS_IP}:80`, ssm: `${plan.svcIp}:443`, state: `${plan.svcIp}:${STATE_PORT}` },
+      tls: { cert: tls.cert, key: tls.key, ca: image.caCert },
+      instances: plan.machines.map((m) => ({ ip: m.ip, instanceId: m.instanceId, name: m.name, role: m.role, zone: m.zone, iamRole: m.iamRole })),
+      iamPolicies: rolePolicies([plan.stacks.core, plan.stacks.clients], account, roles),
+    };
+    const configFile = join(dir, "standins.json");
+    writeFileSync(configFile, JSON.stringify(config, null, 1));
+    procs.push(serve(net, ["python3", "-m", "bitte_standins.serve", configFile], join(dir, "standins.log"), { PYTHONPATH: join(STANDINS_DIR, "py"), PYTHONDONTWRITEBYTECODE: "1" }));
+    await until("the stand-in services (state/ready)", () => (existsSync(join(stateDir, "ready")) ? true : undefined), 120, 500);
+
     await until("the mirror's HTTP server", () => (sh(["ip", "netns", "exec", net!.svcNs, "python3", "-c", `import urllib.request;urllib.request.urlopen("http://${plan.svcIp}/debian/dists/${SUITE}/InRelease",timeout=2)`], { check: false }).status === 0 ? true : undefined), 60, 500);
 
     const hostsOf = (m: MachinePlan) => [
@@ -111,10 +171,11 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     for (const m of plan.machines) {
       const mdir = join(dir, "machines", m.name);
       mkdirSync(mdir, { recursive: true });
-      machines.set(m.name, new Machine({ name: m.name, instanceId: m.instanceId, userData: m.userData, netns: `${run}-${m.name}`, dir: mdir, image, hosts: hostsOf(m), dataVolume: m.dataVolume }));
+      const environment = { "/etc/bitte-standins.json": JSON.stringify({ state: `http://${plan.svcIp}:${STATE_PORT}` }) + "\n" };
+      machines.set(m.name, new Machine({ name: m.name, instanceId: m.instanceId, userData: m.userData, netns: `${run}-${m.name}`, dir: mdir, image, hosts: hostsOf(m), dataVolume: m.dataVolume, environment }));
     }
     return {
-      dir, image, plan, net, machines,
+      dir, stateDir, image, plan, net, machines,
       machine(name) {
         const m = machines.get(name);
         if (!m) throw new Error(`no machine ${name}: ${[...machines.keys()].join(", ")}`);
@@ -129,11 +190,11 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
 }
 
 /** A long-running program in the services namespace, output to a log file. */
-function serve(net: Net, argv: string[], logFile: string): ChildProcess {
+function serve(net: Net, argv: string[], logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const exe = which(argv[0]);
   if (!exe) throw new Error(`${argv[0]} is not on PATH`);
   const fd = openSync(logFile, "a");
-  const child = spawn("ip", ["netns", "exec", net.svcNs, exe, ...argv.slice(1)], { stdio: ["ignore", fd, fd] });
+  const child = spawn("ip", ["netns", "exec", net.svcNs, exe, ...argv.slice(1)], { stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
   return child;
 }
