@@ -92,7 +92,7 @@ describe("clients stack (example)", () => {
     // The agent drains itself on stop (drain_on_shutdown); the script calls neither the Nomad CLI nor SSM.
     expect(DRAIN_SCRIPT).toContain('timeout "$((BITTE_DRAIN_DEADLINE + BITTE_DRAIN_GRACE))" systemctl stop nomad');
     expect(DRAIN_SCRIPT).not.toMatch(/^\s*(nomad|aws ssm)\b|NOMAD_TOKEN|get-parameter/m);
-    expect(DRAIN_SCRIPT).toMatch(/aws autoscaling complete-lifecycle-action[^\n]*\\\n[^\n]*--lifecycle-hook-name "\$BITTE_HOOK" --auto-scaling-group-name "\$BITTE_GROUP"[^\n]*\\\n[^\n]*--instance-id "\$BITTE_INSTANCE_ID" --lifecycle-action-result CONTINUE/);
+    expect(DRAIN_SCRIPT).toMatch(/bitte-aws --region "\$BITTE_REGION" complete-lifecycle-action[^\n]*\\\n[^\n]*--hook "\$BITTE_HOOK" --group "\$BITTE_GROUP" --instance-id "\$BITTE_INSTANCE_ID" --result CONTINUE/);
   });
 
   test("the user data of each group is the client renderer's for its region and node class", () => {

@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,12 +14,12 @@ import type { Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { DRAIN_PARAMETERS } from "../../constructs/client-group";
 import { DRAIN_GRACE_SECONDS } from "../../constructs/client-group/drain";
-import { CLIENT_DRAIN_DEADLINE_SECONDS } from "../../constructs/node-config";
+import { CLIENT_DRAIN_DEADLINE_SECONDS, rolePrograms } from "../../constructs/node-config";
 import large from "../../scripts/large-cluster";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { resources, type StackJson } from "../harness/synth";
 import { terraformTest, terraformUnavailable, type TfAssert } from "../harness/terraform";
-import { describeIf, describeWithTools, run } from "../harness/tools";
+import { describeIf, describeWithTools, run, which } from "../harness/tools";
 import { clientsStack, documentContent, drainResources, groupResources, upstreamOutputs, userDataOf } from "./helpers";
 
 const CLUSTERS: ReadonlyArray<readonly [string, Cluster]> = [
@@ -128,34 +128,44 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
   });
 });
 
-/** Stand-ins that log their arguments to `calls`; `timeout` logs and runs its command. */
+/**
+ * A PATH with exactly the programs a client node has (`rolePrograms`): stand-ins that log their
+ * arguments to `calls` for the ones the test watches (`timeout` logs and runs its command), the
+ * host's program for the rest. A program the client does not install is not there.
+ */
 function stubs(root: string, opts: { selfId: string; stopFails?: boolean }): { bin: string; calls: string } {
   const bin = join(root, "bin");
   const calls = join(root, "calls");
+  const programs = rolePrograms(example, "client");
   mkdirSync(bin);
   writeFileSync(calls, "");
   const stub = (name: string, body: string) => {
+    if (!programs.includes(name)) return;
     writeFileSync(join(bin, name), `#!/bin/sh\necho "${name} $*" >>"${calls}"\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   };
   stub("curl", `case "$*" in *api/token*) echo imds-token ;; *instance-id*) echo ${opts.selfId} ;; esac`);
-  stub("aws", "");
+  stub("bitte-aws", "");
   stub("nomad", "");
   stub("timeout", 'shift; exec "$@"');
   stub("systemctl", opts.stopFails ? "exit 1" : "");
+  for (const p of programs) {
+    const host = which(p);
+    if (host && !existsSync(join(bin, p))) symlinkSync(host, join(bin, p));
+  }
   return { bin, calls };
 }
 
 describeWithTools(["bash"], "the drain document run end to end against stand-ins", () => {
   const params = { InstanceId: "i-0123456789abcdef0", AutoScalingGroupName: "bitte-example-workers", LifecycleHookName: "nomad-drain" };
-  const complete = `aws autoscaling complete-lifecycle-action --region eu-central-1 --lifecycle-hook-name nomad-drain --auto-scaling-group-name bitte-example-workers --instance-id ${params.InstanceId} --lifecycle-action-result CONTINUE`;
+  const complete = `bitte-aws --region eu-central-1 complete-lifecycle-action --hook nomad-drain --group bitte-example-workers --instance-id ${params.InstanceId} --result CONTINUE`;
   const stop = [`timeout ${CLIENT_DRAIN_DEADLINE_SECONDS + DRAIN_GRACE_SECONDS} systemctl stop nomad`, "systemctl stop nomad"];
 
   function runDocument(name: string, opts: Parameters<typeof stubs>[1]): { status: number; calls: string[]; stderr: string } {
     const root = join(dir, name);
     mkdirSync(root);
     const s = stubs(root, opts);
-    const r = run("sh", ["-c", documentCommands(params)], { env: { PATH: `${s.bin}:/usr/bin:/bin`, TMPDIR: root } });
+    const r = run("sh", ["-c", documentCommands(params)], { env: { PATH: s.bin, TMPDIR: root } });
     return { status: r.status, calls: readFileSync(s.calls, "utf8").trim().split("\n"), stderr: r.stderr };
   }
 

@@ -3,9 +3,12 @@
  * create-only semantics and consul/nomad/vault/systemctl stubs first on PATH.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import cluster from "../../clusters/example";
+import { rolePrograms, type NodeRole } from "../../constructs/node-config";
+import { which } from "../harness/tools";
 
 export const SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh");
 export const STUBS = join(__dirname, "stubs");
@@ -13,13 +16,31 @@ export const PREFIX = "/bitte/race";
 
 export interface TestNode {
   readonly dir: string;
+  readonly role: NodeRole;
   readonly envFile: string;
   readonly name: string;
   readonly ip?: string;
+  /** The node's PATH: exactly the programs its role installs (stand-ins where there are some). */
+  readonly bin: string;
+}
+
+/**
+ * A directory with exactly the programs a node of the role has (`rolePrograms`: base image,
+ * packages, user data): the stand-in where one exists, else the host's program. A script that
+ * calls anything else fails with "command not found", as it would on the node.
+ */
+function programsDir(dir: string, role: NodeRole): string {
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  for (const program of rolePrograms(cluster, role)) {
+    const target = existsSync(join(STUBS, program)) ? join(STUBS, program) : which(program);
+    if (target && !existsSync(join(bin, program))) symlinkSync(target, join(bin, program));
+  }
+  return bin;
 }
 
 /** Lays out one node's directories and its environment file, the way the renderer writes it. */
-export function makeNode(root: string, role: string, name: string, ip?: string, extra: Record<string, string> = {}): TestNode {
+export function makeNode(root: string, role: NodeRole, name: string, ip?: string, extra: Record<string, string> = {}): TestNode {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const me = userInfo().username;
@@ -48,7 +69,7 @@ export function makeNode(root: string, role: string, name: string, ip?: string, 
   };
   const envFile = join(dir, "bootstrap.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n");
-  return { dir, envFile, name, ip };
+  return { dir, role, envFile, name, ip, bin: programsDir(dir, role) };
 }
 
 export interface RunResult {
@@ -57,11 +78,11 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs the script for a node, stubs first on PATH; resolves when it exits. */
+/** Runs the script for a node with the role's programs as PATH; resolves when it exits. */
 export function runBootstrap(node: TestNode, state: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [SCRIPT], {
-      env: { ...process.env, PATH: `${STUBS}${delimiter}${process.env.PATH ?? ""}`, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir },
+      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir },
     });
     let stdout = "";
     let stderr = "";

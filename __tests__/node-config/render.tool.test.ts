@@ -64,7 +64,7 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
 
   test.each(NODES.map((n) => [n.label, n] as const))("passes every script embedded in the user data of %s", (label, props) => {
     const doc = parse(renderUserData(props)) as { write_files: { path: string; content: string }[] };
-    const scripts = doc.write_files.filter((f) => f.content.startsWith("#!"));
+    const scripts = doc.write_files.filter((f) => f.content.startsWith("#!") && !f.content.startsWith("#!/usr/bin/python3"));
     expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript].sort());
     for (const s of scripts) {
       const path = join(dir, `${label.replace(/\W/g, "_")}-${s.path.split("/").pop()}`);
@@ -76,6 +76,21 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
     const env = join(dir, `${label.replace(/\W/g, "_")}.env`);
     writeFileSync(env, `#!/usr/bin/env bash\n# shellcheck disable=SC2034\n${fileOf(props, PATHS.bootstrapEnv)}`);
     expect(run("shellcheck", [env]).stdout).toBe("");
+  });
+});
+
+describeWithTools(["python3"], "python3 -m py_compile", () => {
+  test.each(NODES.map((n) => [n.label, n] as const))("compiles every Python program embedded in the user data of %s", (label, props) => {
+    const doc = parse(renderUserData(props)) as { write_files: { path: string; content: string }[] };
+    const programs = doc.write_files.filter((f) => f.content.startsWith("#!/usr/bin/python3"));
+    expect(programs.map((p) => p.path)).toEqual([PATHS.awsClient]);
+    for (const p of programs) {
+      const path = join(dir, `${label.replace(/\W/g, "_")}-${p.path.split("/").pop()}.py`);
+      writeFileSync(path, p.content);
+      const r = run("python3", ["-m", "py_compile", path], { env: { ...process.env, PYTHONPYCACHEPREFIX: join(dir, "pycache") } });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    }
   });
 });
 

@@ -70,6 +70,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
     file(PATHS.bootstrapScript, asset("scripts/bitte-bootstrap.sh"), "0755"),
     file(PATHS.dataVolumeScript, asset("scripts/bitte-data-volume.sh"), "0755"),
     file(PATHS.nodeEnvScript, asset("scripts/bitte-node-env.sh"), "0755"),
+    file(PATHS.awsClient, asset("aws/bitte-aws.py"), "0755"),
     file(PATHS.bootstrapEnv, bootstrapEnv(ctx)),
     file(unitPath("bitte-bootstrap"), bootstrapUnit()),
     file(`${PATHS.consulDir}/consul.json`, json(consulConfig(ctx))),

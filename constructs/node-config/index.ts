@@ -13,5 +13,5 @@ export { CLIENT_DRAIN_DEADLINE_SECONDS, CLIENT_DRAIN_GRACE_SECONDS, WORKLOAD_IDE
 export { VAULT_TLS_SERVER_NAME } from "./vault";
 export { CONSUL_SERVICES } from "./consul";
 export { METRICS, METRIC_NAMES } from "./metrics";
-export { GRAFANA_STACK_VERSIONS, APT_REPOSITORIES } from "./packages";
+export { GRAFANA_STACK_VERSIONS, APT_REPOSITORIES, rolePrograms } from "./packages";
 export { resolveNode } from "./context";

@@ -1,4 +1,5 @@
 import type { Cluster } from "../../clusters/spec";
+import { PATHS } from "./paths";
 import type { NodeRole } from "./types";
 
 /**
@@ -61,7 +62,8 @@ function hashicorp(name: string, version: string): string {
 export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
   const v = cluster.versions;
   const g = GRAFANA_STACK_VERSIONS;
-  const common = ["jq", "curl", "openssl", "prometheus-node-exporter", `promtail=${g.promtail}`, hashicorp("consul", v.consul)];
+  // python3-botocore runs bitte-aws (Ubuntu 24.04 has no awscli package; botocore is in universe).
+  const common = ["jq", "curl", "openssl", "python3-botocore", "prometheus-node-exporter", `promtail=${g.promtail}`, hashicorp("consul", v.consul)];
   switch (role) {
     case "core":
       return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault)];
@@ -78,4 +80,42 @@ export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
 export function roleRepositories(role: NodeRole): (keyof typeof APT_REPOSITORIES)[] {
   void role; // every role runs Consul (HashiCorp) and Promtail (Grafana)
   return ["hashicorp", "grafana"];
+}
+
+/**
+ * Programs the node scripts call, by the package of the role's list that puts them on PATH (from
+ * the packages' file lists: jq, curl and openssl ship `/usr/bin/<name>`; HashiCorp's packages
+ * `/usr/bin/consul|nomad|vault`). python3-botocore has no program: it backs `bitte-aws`.
+ */
+const PACKAGE_PROGRAMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  jq: ["jq"],
+  curl: ["curl"],
+  openssl: ["openssl"],
+  consul: ["consul"],
+  nomad: ["nomad"],
+  vault: ["vault"],
+});
+
+/**
+ * Programs of the Ubuntu server image itself (Essential and `important` packages: bash, coreutils,
+ * diffutils, findutils, grep, sed, mawk, hostname, util-linux, mount, e2fsprogs, systemd, python3
+ * for cloud-init) that the scripts use.
+ */
+export const BASE_PROGRAMS = Object.freeze([
+  "awk", "bash", "blkid", "sh", "cat", "chmod", "chown", "cmp", "cp", "cut", "dirname", "find", "findmnt", "grep", "head", "hostname", "id", "install",
+  "ln", "lsblk", "mkdir", "mkfs.ext4", "mktemp", "mount", "mountpoint", "mv", "python3", "rm", "sed", "sleep", "sort", "stat", "systemctl", "tail",
+  "timeout", "touch", "tr", "wc",
+]);
+
+/** Programs the user data itself installs (write_files), by name on PATH. */
+export const SHIPPED_PROGRAMS: Readonly<Record<string, string>> = Object.freeze({ "bitte-aws": PATHS.awsClient });
+
+/**
+ * Every program a node of the role has on PATH for its scripts: the base image's, its packages',
+ * and the user data's own. The scripts call nothing else (a tool-tier test runs them with exactly
+ * this PATH).
+ */
+export function rolePrograms(cluster: Cluster, role: NodeRole): string[] {
+  const packages = rolePackages(cluster, role).map((p) => p.split("=")[0]);
+  return [...new Set([...BASE_PROGRAMS, ...packages.flatMap((p) => PACKAGE_PROGRAMS[p] ?? []), ...Object.keys(SHIPPED_PROGRAMS)])].sort();
 }

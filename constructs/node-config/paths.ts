@@ -20,6 +20,8 @@ export const PATHS = Object.freeze({
   bootstrapScript: "/usr/local/sbin/bitte-bootstrap",
   dataVolumeScript: "/usr/local/sbin/bitte-data-volume",
   nodeEnvScript: "/usr/local/sbin/bitte-node-env",
+  /** The nodes' AWS client (SSM, Auto Scaling), on PATH for the bootstrap and the drain command. */
+  awsClient: "/usr/local/bin/bitte-aws",
   /** Vault's init output lives here only until it is stored; root-only, on the data volume. */
   stateDir: `${DATA_VOLUME_MOUNT}/bitte`,
   consulDir: "/etc/consul.d",

@@ -34,9 +34,9 @@ self_instance_id() {
 }
 
 complete_action() {
-  if aws autoscaling complete-lifecycle-action --region "$BITTE_REGION" \
-    --lifecycle-hook-name "$BITTE_HOOK" --auto-scaling-group-name "$BITTE_GROUP" \
-    --instance-id "$BITTE_INSTANCE_ID" --lifecycle-action-result CONTINUE; then
+  # bitte-aws (installed by the client's user data) retries throttling itself, bounded.
+  if bitte-aws --region "$BITTE_REGION" complete-lifecycle-action \
+    --hook "$BITTE_HOOK" --group "$BITTE_GROUP" --instance-id "$BITTE_INSTANCE_ID" --result CONTINUE; then
     log "completed lifecycle action $BITTE_HOOK of $BITTE_GROUP (CONTINUE)"
   else
     log "could not complete the lifecycle action; the hook's default result (CONTINUE) applies at its timeout"

@@ -6,7 +6,7 @@
 # issue their own server certificates, bootstrap Consul and Nomad ACLs and initialise Vault
 # exactly once. Every other node waits for what its role needs.
 #
-# Every command (aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
+# Every command (bitte-aws, consul, nomad, vault, systemctl, openssl, jq) is found on PATH and every
 # path comes from the environment file, so a test can run three copies against stand-ins.
 # Secrets never reach argv, stdout or a world-readable file: umask 077, values travel in files.
 set -euo pipefail
@@ -37,23 +37,23 @@ die() { log "FATAL: $*"; exit 1; }
 # --- Parameter store ---------------------------------------------------------------------------
 
 
+# Every SSM call goes through bitte-aws (installed by the user data; botocore from the OS archive),
+# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists.
+
 # Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
 ssm_create() {
-  local err
-  if err=$(aws ssm put-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --type SecureString --key-id "$BITTE_KMS_KEY_ID" --value "file://$2" 2>&1 >/dev/null); then
-    return 0
-  fi
-  case "$err" in
-    *ParameterAlreadyExists*) return 1 ;;
+  local err status=0
+  err=$(bitte-aws --region "$BITTE_SSM_REGION" ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" 2>&1 >/dev/null) || status=$?
+  case $status in
+    0) return 0 ;;
+    4) return 1 ;;
     *) die "cannot create parameter $1: $err" ;;
   esac
 }
 
 # Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
 ssm_get() {
-  aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --with-decryption --query Parameter.Value --output text >"$2" 2>/dev/null
+  bitte-aws --region "$BITTE_SSM_REGION" ssm-get "$BITTE_SSM_PREFIX/$1" "$2" 2>/dev/null
 }
 
 # Waits, bounded, for a parameter another node writes.
@@ -118,9 +118,29 @@ gen_nomad_client_tls() {
 
 # --- Files -------------------------------------------------------------------------------------
 
-# put <src> <dest> <owner> <mode>: atomic install with owner and mode.
+# Directories get explicit owners and modes: under `umask 077` a plain `mkdir -p` would make them
+# 0700 root and lock every service out of its CA, certificate and key. The public TLS directory is
+# world-readable; each product's key directory is traversable by its own group only; the secrets
+# directory (environment files systemd reads as root) is root-only. `install -d` also repairs the
+# mode of a directory an earlier run left wrong.
+layout() {
+  install -d -o root -g root -m 0755 "$BITTE_TLS_DIR"
+  install -d -o root -g root -m 0700 "$BITTE_SECRETS_DIR"
+  product_dir "$BITTE_CONSUL_DIR" "$BITTE_CONSUL_USER"
+  case "$BITTE_ROLE" in
+    core) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER"; product_dir "$BITTE_VAULT_DIR" "$BITTE_VAULT_USER" ;;
+    client) product_dir "$BITTE_NOMAD_DIR" "$BITTE_NOMAD_USER" ;;
+  esac
+}
+
+product_dir() { # <config dir> <user>: the config dir as the packages leave it (0755), tls/ for the user
+  [[ -d $1 ]] || install -d -o root -g root -m 0755 "$1"
+  install -d -o root -g "$(id -gn "$2")" -m 0750 "$1/tls"
+}
+
+# put <src> <dest> <owner> <mode>: atomic install with owner and mode, into a directory layout made.
 put() {
-  [[ -d ${2%/*} ]] || mkdir -p "${2%/*}"
+  [[ -d ${2%/*} ]] || die "${2%/*} does not exist (layout makes every directory the bootstrap writes to)"
   install -o "$3" -m "$4" "$1" "$2.tmp"
   mv -f "$2.tmp" "$2"
 }
@@ -367,6 +387,7 @@ member_main() {
 
 main() {
   log "starting"
+  layout
   case "$BITTE_ROLE" in
     core) core_main ;;
     *) member_main ;;

@@ -1,0 +1,29 @@
+/**
+ * Defect 1 (issue 11): every program the node scripts call is installed by the role's user data,
+ * declared in one place (packages.ts). The tool tier runs the scripts with exactly `rolePrograms`
+ * as PATH; this checks that what `rolePrograms` claims is really in the user data.
+ */
+import { parse } from "yaml";
+import { NODE_ROLES, PATHS, rolePrograms } from "../../constructs/node-config";
+import { SHIPPED_PROGRAMS } from "../../constructs/node-config/packages";
+import { cluster, renderUserData } from "./render-helpers";
+
+const propsOf = (role: (typeof NODE_ROLES)[number]) => ({ cluster, role, ...(role === "core" ? { nodeName: "core-1" } : {}) });
+
+describe.each(NODE_ROLES)("%s node", (role) => {
+  const doc = parse(renderUserData(propsOf(role))) as { packages: string[]; write_files: { path: string; permissions: string; content: string }[] };
+
+  test("installs the AWS client the scripts call, and the library it runs on from the OS archive", () => {
+    expect(rolePrograms(cluster, role)).toContain("bitte-aws");
+    expect(doc.packages).toContain("python3-botocore");
+    const client = doc.write_files.find((f) => f.path === PATHS.awsClient);
+    expect(client?.permissions).toBe("0755");
+    expect(client?.content.split("\n")[0]).toBe("#!/usr/bin/python3");
+    // There is no awscli package on Ubuntu 24.04: nothing may depend on one.
+    expect(doc.packages.some((p) => /^awscli\b/.test(p))).toBe(false);
+  });
+
+  test("every program it ships is in its write_files, executable", () => {
+    for (const path of Object.values(SHIPPED_PROGRAMS)) expect(doc.write_files.find((f) => f.path === path)?.permissions).toBe("0755");
+  });
+});

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""A local stand-in for the SSM and Auto Scaling endpoints bitte-aws talks to, on the real wire.
+
+SSM: AWS JSON 1.1 (`X-Amz-Target: AmazonSSM.<Op>`, errors as HTTP 400 with `{"__type": code}`),
+create-only PutParameter (ParameterAlreadyExists without Overwrite), ParameterNotFound,
+SecureString with its KeyId. Auto Scaling: the query protocol (form body, XML answer).
+Every request must carry a SigV4 Authorization header for the right service. Faults production
+sees are injected per operation: `--throttle OP=N` answers the first N calls of OP with
+ThrottlingException ("Rate exceeded"), `--too-many-updates N` the first N PutParameter calls
+with TooManyUpdates. Prints the port it listens on, then serves until killed. GET /_state
+returns what was stored (names, types, key ids, values) and the calls seen, for assertions.
+"""
+
+import argparse
+import json
+import re
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+LOCK = threading.Lock()
+PARAMS = {}
+CALLS = []
+FAULTS = {}  # (op) -> [(code, message, remaining)]
+AUTH_RE = re.compile(r"^AWS4-HMAC-SHA256 Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z-]+)/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$")
+
+
+def fault(op):
+    with LOCK:
+        for f in FAULTS.get(op, []):
+            if f[2] > 0:
+                f[2] -= 1
+                return f[0], f[1]
+    return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, ctype):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path != "/_state":
+            return self.reply(404, "", "text/plain")
+        with LOCK:
+            self.reply(200, json.dumps({"parameters": PARAMS, "calls": CALLS}), "application/json")
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        auth = AUTH_RE.match(self.headers.get("Authorization", ""))
+        target = self.headers.get("X-Amz-Target", "")
+        if target.startswith("AmazonSSM."):
+            if not auth or auth.group(2) != "ssm":
+                return self.ssm_error("MissingAuthenticationTokenException", "Missing Authentication Token", 400)
+            return self.ssm(target.split(".", 1)[1], json.loads(body or "{}"))
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        if form.get("Action") == "CompleteLifecycleAction":
+            if not auth or auth.group(2) != "autoscaling":
+                return self.query_error("MissingAuthenticationToken", "Missing Authentication Token", 403)
+            return self.complete(form)
+        return self.reply(400, "unknown request", "text/plain")
+
+    def ssm_error(self, code, message, status=400):
+        self.reply(status, json.dumps({"__type": code, "message": message}), "application/x-amz-json-1.1")
+
+    def ssm(self, op, req):
+        with LOCK:
+            CALLS.append({"op": op, "name": req.get("Name")})
+        f = fault(op)
+        if f:
+            return self.ssm_error(*f)
+        if op == "GetParameter":
+            with LOCK:
+                p = PARAMS.get(req.get("Name"))
+            if p is None:
+                return self.ssm_error("ParameterNotFound", "")
+            value = p["Value"] if req.get("WithDecryption") or p["Type"] != "SecureString" else "AQICAH...(encrypted)"
+            return self.reply(200, json.dumps({"Parameter": {"Name": req["Name"], "Type": p["Type"], "Value": value, "Version": 1}}), "application/x-amz-json-1.1")
+        if op == "PutParameter":
+            name, value, ptype = req.get("Name"), req.get("Value"), req.get("Type", "String")
+            if not name or value is None:
+                return self.ssm_error("ValidationException", "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must not be null")
+            if ptype not in ("String", "StringList", "SecureString"):
+                return self.ssm_error("ValidationException", f"1 validation error detected: Value '{ptype}' at 'type' failed to satisfy constraint")
+            if len(value.encode()) > 4096:
+                return self.ssm_error("ValidationException", "Standard tier parameters support a maximum parameter value of 4096 characters.")
+            with LOCK:
+                if name in PARAMS and not req.get("Overwrite"):
+                    exists = True
+                else:
+                    exists = False
+                    PARAMS[name] = {"Value": value, "Type": ptype, "KeyId": req.get("KeyId")}
+            if exists:
+                return self.ssm_error("ParameterAlreadyExists", "The parameter already exists. To overwrite this request value, set the overwrite option in the request to true.")
+            return self.reply(200, json.dumps({"Version": 1, "Tier": "Standard"}), "application/x-amz-json-1.1")
+        return self.ssm_error("InvalidAction", f"{op} is not served by this stand-in")
+
+    def query_error(self, code, message, status=400):
+        xml = f'<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>'
+        self.reply(status, xml, "text/xml")
+
+    def complete(self, form):
+        with LOCK:
+            CALLS.append({"op": "CompleteLifecycleAction", **{k: form.get(k) for k in ("AutoScalingGroupName", "LifecycleHookName", "InstanceId", "LifecycleActionResult")}})
+        f = fault("CompleteLifecycleAction")
+        if f:
+            return self.query_error(f[0], f[1])
+        xml = f'<CompleteLifecycleActionResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><CompleteLifecycleActionResult/><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></CompleteLifecycleActionResponse>'
+        self.reply(200, xml, "text/xml")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--throttle", action="append", default=[], help="OP=N: first N calls of OP throttled")
+    p.add_argument("--too-many-updates", type=int, default=0)
+    args = p.parse_args()
+    for t in args.throttle:
+        op, n = t.split("=")
+        code = "Throttling" if op == "CompleteLifecycleAction" else "ThrottlingException"
+        FAULTS.setdefault(op, []).append([code, "Rate exceeded", int(n)])
+    if args.too_many_updates:
+        FAULTS.setdefault("PutParameter", []).append(["TooManyUpdates", "There are concurrent updates for the resource that you tried to update.", args.too_many_updates])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
