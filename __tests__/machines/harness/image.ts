@@ -1,17 +1,11 @@
 /**
- * The machine image: a Debian bookworm rootfs from `debootstrap` (Debian's packages only), plus a
- * local OS mirror holding exactly the .debs the roles' user data installs from the OS archive, a
+ * The machine image: a Debian bookworm rootfs from `debootstrap` (Debian's packages only), a
  * throwaway apt signing key and a test CA. Cached outside the work tree under the sha256 of
  * everything that goes in; built in a temporary directory and renamed into place; a lock keeps two
- * builders apart.
- *
- * Why a mirror rather than preinstalling the roles' OS packages: each role installs only its own
- * packages at first boot, as on EC2 (HAProxy does not run on a core node), and `package_update`
- * runs a real `apt-get update` against the sources the spec names. Only the boot essentials
- * (systemd, cloud-init, the CA store) are in the image, as in Ubuntu's cloud image.
+ * builders apart. The roles' OS packages are not in it: see os-mirror.ts.
  */
 import { createHash } from "node:crypto";
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { sh } from "./exec";
@@ -36,8 +30,6 @@ export interface Image {
   /** Cache entry of the image: `rootfs/`, `gpg/`, `ca/`. */
   readonly dir: string;
   readonly rootfs: string;
-  /** .debs for the OS mirror (every OS package a role installs, with its dependencies). */
-  readonly osDebs: string;
   /** GNUPGHOME holding the throwaway repository signing key. */
   readonly gnupgHome: string;
   /** ASCII-armoured public signing key, for the spec's `packageMirror.signingKey`. */
@@ -56,11 +48,6 @@ export function imageKey(): string {
   h.update(readFileSync(__filename));
   h.update(JSON.stringify({ SUITE, DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR, IMAGE_PACKAGES, CA_SUBJECT, arch: "amd64" }));
   return h.digest("hex");
-}
-
-/** The OS mirror's cache key: the image it resolves against and the package list. */
-export function osDebsKey(osPackages: readonly string[]): string {
-  return createHash("sha256").update(imageKey()).update(JSON.stringify([...osPackages].sort())).digest("hex");
 }
 
 /** An exclusive lock file with the holder's pid; a holder that died leaves a stale lock we take over. */
@@ -99,7 +86,7 @@ function withLock<T>(path: string, fn: () => T): T {
 }
 
 /** `root/<key>`, built by `make(tmp)` under the lock when absent: tmp dir, then one rename. */
-function cached(root: string, key: string, log: (m: string) => void, make: (tmp: string) => void): string {
+export function cached(root: string, key: string, log: (m: string) => void, make: (tmp: string) => void): string {
   const dir = join(root, key);
   if (existsSync(join(dir, "complete"))) return dir;
   return withLock(join(root, ".lock"), () => {
@@ -117,17 +104,14 @@ function cached(root: string, key: string, log: (m: string) => void, make: (tmp:
   });
 }
 
-/** The cached image, and the OS mirror's .debs for these packages; built first when absent. */
-export function ensureImage(osPackages: readonly string[], log: (m: string) => void = () => undefined): Image {
+/** The cached image, built first when absent. */
+export function ensureImage(log: (m: string) => void = () => undefined): Image {
   const root = cacheRoot();
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const dir = cached(root, imageKey(), log, buildImage);
-  const rootfs = join(dir, "rootfs");
-  const debsDir = cached(root, osDebsKey(osPackages), log, (tmp) => fetchOsDebs(tmp, rootfs, osPackages));
   return {
     dir,
-    rootfs,
-    osDebs: join(debsDir, "debs"),
+    rootfs: join(dir, "rootfs"),
     gnupgHome: join(dir, "gpg"),
     signingKey: readFileSync(join(dir, "gpg", "public.asc"), "utf8"),
     caCert: join(dir, "ca", "ca.pem"),
@@ -174,31 +158,6 @@ function buildImage(tmp: string): void {
   writeFileSync(join(gpg, "public.asc"), sh(["gpg", "--batch", "--armor", "--export"], { env }).stdout);
   sh(["gpgconf", "--kill", "all"], { env, check: false });
   if (!statSync(join(gpg, "public.asc")).size) throw new Error("gpg exported no public key");
-}
-
-/**
- * Fetches (does not install) what the roles install from the OS archive, with every dependency
- * the image lacks, for the local OS mirror: apt in a throwaway overlay over the image resolves
- * them exactly as the booted machines will.
- */
-function fetchOsDebs(tmp: string, rootfs: string, osPackages: readonly string[]): void {
-  const upper = join(tmp, "upper");
-  const work = join(tmp, "work");
-  const merged = join(tmp, "merged");
-  for (const d of [upper, work, merged]) mkdirSync(d);
-  sh(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${rootfs},upperdir=${upper},workdir=${work}`, merged]);
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
-    sh(["chroot", merged, "apt-get", "update", "-qq"], { env, timeoutMs: 10 * 60_000 });
-    sh(["chroot", merged, "apt-get", "install", "-y", "-qq", "--download-only", "--no-install-recommends", ...osPackages], { env, timeoutMs: 20 * 60_000 });
-    const debs = join(tmp, "debs");
-    mkdirSync(debs);
-    const archives = join(merged, "var/cache/apt/archives");
-    for (const f of readdirSync(archives)) if (f.endsWith(".deb")) copyFileSync(join(archives, f), join(debs, f));
-  } finally {
-    sh(["umount", merged], { check: false });
-    for (const d of [upper, work, merged]) rmSync(d, { recursive: true, force: true });
-  }
 }
 
 /** cloud-init's machine settings: read only the NoCloud seed; leave the network as the test made it. */

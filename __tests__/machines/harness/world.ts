@@ -15,6 +15,7 @@ import { planCluster, type MachinePlan, type TestCluster } from "./cluster";
 import { sh, until } from "./exec";
 import { rolePolicies, type TestAccount } from "./iam";
 import { ensureImage, SUITE, type Image } from "./image";
+import { ensureOsDebs } from "./os-mirror";
 import { issueServerCert } from "./tls";
 import { Machine } from "./machine";
 import { addNode, createNet, destroyNet, IMDS_IP, runId, staleRuns, type Net } from "./net";
@@ -112,14 +113,15 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
   };
   try {
     const osPackages = osPackagesOf(planCluster(PLACEHOLDER_KEY).machines);
-    const image = ensureImage(osPackages, log);
+    const image = ensureImage(log);
+    const osDebs = ensureOsDebs(image, osPackages, log);
     const plan = planCluster(image.signingKey);
     if (osPackagesOf(plan.machines).join() !== osPackages.join()) throw new Error("the OS package list depends on the signing key");
 
     // Mirrors: the OS archive holds exactly the image's fetched .debs; the vendors' repositories
     // the stand-in packages at the versions the user data pins.
     const srv = join(dir, "srv");
-    buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(image.osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [] } }, image.gnupgHome);
+    buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [] } }, image.gnupgHome);
     const pins = pinnedVersions(plan.machines);
     const trees = writePackageTrees(join(dir, "trees"), pins as Record<StandinPackageName, string>);
     const debDir = join(dir, "debs");
