@@ -4,7 +4,7 @@
  * removes what a killed earlier run left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -121,7 +121,11 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     // Mirrors: the OS archive holds exactly the image's fetched .debs; the vendors' repositories
     // the stand-in packages at the versions the user data pins.
     const srv = join(dir, "srv");
-    buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [] } }, image.gnupgHome);
+    // gpg-agent's socket lives in GNUPGHOME, and the cache path is longer than a socket path may be.
+    const gnupg = join(dir, "gnupg");
+    cpSync(image.gnupgHome, gnupg, { recursive: true, filter: (src) => !/S\.gpg-agent/.test(src) });
+    chmodSync(gnupg, 0o700);
+    buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [] } }, gnupg);
     const pins = pinnedVersions(plan.machines);
     const trees = writePackageTrees(join(dir, "trees"), pins as Record<StandinPackageName, string>);
     const debDir = join(dir, "debs");
@@ -133,8 +137,8 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
       built.set(t.name, out);
     }
     const pick = (names: string[]) => names.map((n) => built.get(n) as string);
-    buildRepo(srv, { path: "hashicorp", origin: "Bitte machine tier HashiCorp mirror", suites: { [SUITE]: pick(["consul", "nomad", "vault"]) } }, image.gnupgHome);
-    buildRepo(srv, { path: "grafana", origin: "Bitte machine tier Grafana mirror", suites: { stable: pick(["grafana", "loki", "promtail"]) } }, image.gnupgHome);
+    buildRepo(srv, { path: "hashicorp", origin: "Bitte machine tier HashiCorp mirror", suites: { [SUITE]: pick(["consul", "nomad", "vault"]) } }, gnupg);
+    buildRepo(srv, { path: "grafana", origin: "Bitte machine tier Grafana mirror", suites: { stable: pick(["grafana", "loki", "promtail"]) } }, gnupg);
 
     net = createNet(run, plan.svcAddress, plan.vpcCidrs);
     plan.machines.forEach((m, i) => addNode(net as Net, m.name, i + 1, m.address));
