@@ -122,14 +122,30 @@ export class Machine {
     return Object.fromEntries(units.map((u, i) => [u, states[i] ?? "unknown"]));
   }
 
-  /** Powers off (SIGTERM to nspawn), or crashes (SIGKILL to the container's init: everything inside dies at once). */
-  async stop(how: "poweroff" | "crash" = "poweroff", timeoutMs = 90_000): Promise<void> {
+  /**
+   * Powers off (SIGTERM to nspawn: systemd shuts down in order), or crashes (SIGKILL to the
+   * container's init: the kernel kills its whole pid namespace at once). A poweroff that takes
+   * longer than `timeoutMs` becomes a crash; killing nspawn alone would orphan the container.
+   */
+  async stop(how: "poweroff" | "crash" = "poweroff", timeoutMs = 120_000): Promise<void> {
     if (this.nspawn && this.running) {
-      if (how === "crash" && this.leaderPid) process.kill(this.leaderPid, "SIGKILL");
+      const leader = this.leaderPid;
+      const crash = () => {
+        if (leader) {
+          try {
+            process.kill(leader, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      };
+      if (how === "crash") crash();
       else this.nspawn.kill("SIGTERM");
-      const timer = setTimeout(() => this.nspawn?.kill("SIGKILL"), timeoutMs);
+      const timer = setTimeout(crash, how === "crash" ? 0 : timeoutMs);
+      const hard = setTimeout(() => this.nspawn?.kill("SIGKILL"), timeoutMs + 30_000);
       await this.exited;
       clearTimeout(timer);
+      clearTimeout(hard);
     }
     this.release();
   }

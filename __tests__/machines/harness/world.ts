@@ -4,7 +4,7 @@
  * removes what a killed earlier run left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -68,8 +68,14 @@ export interface World {
 /** Removes namespaces, mounts, loop devices and processes of earlier runs whose jest process died. */
 export function sweepStale(log: (m: string) => void = () => undefined): void {
   for (const pid of staleRuns()) {
-    const run = runId(pid);
-    log(`sweeping stale run ${run}`);
+    log(`sweeping stale run ${runId(pid)}`);
+    cleanRun(runId(pid));
+  }
+}
+
+/** Kills, unmounts, detaches and deletes everything of one run. */
+function cleanRun(run: string): void {
+  {
     for (const p of processesUsing(run)) {
       try {
         process.kill(p, "SIGKILL");
@@ -77,21 +83,31 @@ export function sweepStale(log: (m: string) => void = () => undefined): void {
         // gone
       }
     }
-    const mounts = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter((m) => m?.includes(`/${run}`));
+    const mounts = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter((m) => m?.includes(`/${run}/`));
     for (const m of mounts.reverse()) sh(["umount", "-l", m], { check: false });
     const loops = sh(["losetup", "-n", "-O", "NAME,BACK-FILE", "-l"], { check: false }).stdout.split("\n");
-    for (const l of loops) if (l.includes(`/${run}`)) sh(["losetup", "-d", l.trim().split(/\s+/)[0]], { check: false });
+    for (const l of loops) if (l.includes(`/${run}/`)) sh(["losetup", "-d", l.trim().split(/\s+/)[0]], { check: false });
     destroyNet(run);
     rmSync(join(tmpdir(), run), { recursive: true, force: true });
   }
 }
 
-/** Pids whose command line names a resource of `run` (its nspawn and service processes). */
+/**
+ * Pids of `run`: those whose command line names it (nspawn, the services) and those whose root
+ * directory is one of its containers' (an orphaned container's processes).
+ */
 function processesUsing(run: string): number[] {
   const out: number[] = [];
   for (const line of sh(["ps", "-eo", "pid=,args="], { check: false }).stdout.split("\n")) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (m && m[2].includes(run) && Number(m[1]) !== process.pid) out.push(Number(m[1]));
+    if (!m || Number(m[1]) === process.pid) continue;
+    let root = "";
+    try {
+      root = readlinkSync(`/proc/${m[1]}/root`);
+    } catch {
+      // gone, or not ours to read
+    }
+    if (m[2].includes(run) || root.startsWith(join(tmpdir(), run) + "/")) out.push(Number(m[1]));
   }
   return out;
 }
@@ -108,8 +124,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
   const teardown = async () => {
     await Promise.allSettled([...machines.values()].map((m) => m.stop("crash", 30_000)));
     for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
-    destroyNet(run);
-    rmSync(dir, { recursive: true, force: true });
+    cleanRun(run);
   };
   try {
     const osPackages = osPackagesOf(planCluster(PLACEHOLDER_KEY).machines);
