@@ -4,7 +4,7 @@
  * removes what a killed earlier run left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -19,9 +19,6 @@ import { ensureOsDebs } from "./os-mirror";
 import { issueServerCert } from "./tls";
 import { Machine } from "./machine";
 import { addNode, createNet, destroyNet, IMDS_IP, runId, staleRuns, type Net } from "./net";
-
-/** A key that only has the shape of one: the package list does not depend on the key. */
-const PLACEHOLDER_KEY = `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${"A".repeat(64)}\n-----END PGP PUBLIC KEY BLOCK-----\n`;
 
 /** What the roles' user data installs from the OS archive: the unpinned `packages:` entries. */
 export function osPackagesOf(machines: readonly Pick<MachinePlan, "userData">[]): string[] {
@@ -101,13 +98,14 @@ function processesUsing(run: string): number[] {
   for (const line of sh(["ps", "-eo", "pid=,args="], { check: false }).stdout.split("\n")) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
     if (!m || Number(m[1]) === process.pid) continue;
-    let root = "";
+    // A container's processes see their root as "/": their mount table names the run's overlay.
+    let mounts = "";
     try {
-      root = readlinkSync(`/proc/${m[1]}/root`);
+      mounts = readFileSync(`/proc/${m[1]}/mountinfo`, "utf8");
     } catch {
       // gone, or not ours to read
     }
-    if (m[2].includes(run) || root.startsWith(join(tmpdir(), run) + "/")) out.push(Number(m[1]));
+    if (m[2].includes(run) || mounts.includes(`upperdir=${join(tmpdir(), run)}/`)) out.push(Number(m[1]));
   }
   return out;
 }
@@ -127,11 +125,10 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     cleanRun(run);
   };
   try {
-    const osPackages = osPackagesOf(planCluster(PLACEHOLDER_KEY).machines);
     const image = ensureImage(log);
-    const osDebs = ensureOsDebs(image, osPackages, log);
+    // Synthesized once, with the image's signing key (the stacks' synth cache is per cluster name).
     const plan = planCluster(image.signingKey);
-    if (osPackagesOf(plan.machines).join() !== osPackages.join()) throw new Error("the OS package list depends on the signing key");
+    const osDebs = ensureOsDebs(image, osPackagesOf(plan.machines), log);
 
     // Mirrors: the OS archive holds exactly the image's fetched .debs; the vendors' repositories
     // the stand-in packages at the versions the user data pins.
@@ -192,7 +189,13 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     for (const m of plan.machines) {
       const mdir = join(dir, "machines", m.name);
       mkdirSync(mdir, { recursive: true });
-      const environment = { "/etc/bitte-standins.json": JSON.stringify({ state: `http://${plan.svcIp}:${STATE_PORT}` }) + "\n" };
+      const environment = {
+        "/etc/bitte-standins.json": JSON.stringify({ state: `http://${plan.svcIp}:${STATE_PORT}` }) + "\n",
+        // Debian's cloud.cfg sets apt.preserve_sources_list: true ("prevents cloud-init from
+        // rewriting apt's sources.list"); Ubuntu's cloud images keep cloud-init's default, false,
+        // so the spec's primary/security mirror is applied there. The image behaves like Ubuntu's.
+        "/etc/cloud/cloud.cfg.d/91-bitte-ubuntu-apt-default.cfg": "apt:\n  preserve_sources_list: false\n",
+      };
       machines.set(m.name, new Machine({ name: m.name, instanceId: m.instanceId, userData: m.userData, netns: `${run}-${m.name}`, dir: mdir, image, hosts: hostsOf(m), dataVolume: m.dataVolume, environment }));
     }
     return {
