@@ -60,6 +60,10 @@ export interface World {
   readonly machines: ReadonlyMap<string, Machine>;
   machine(name: string): Machine;
   teardown(): Promise<void>;
+  /** Writes the stand-ins' `faults.json` (see standins/README.md). */
+  faults(f: unknown): void;
+  /** A new cluster in a new account: every machine stopped with a new data volume, the stand-ins' state emptied. */
+  reset(): Promise<void>;
 }
 
 /** Removes namespaces, mounts, loop devices and processes of earlier runs whose jest process died. */
@@ -173,8 +177,13 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     };
     const configFile = join(dir, "standins.json");
     writeFileSync(configFile, JSON.stringify(config, null, 1));
-    procs.push(serve(net, ["python3", "-m", "bitte_standins.serve", configFile], join(dir, "standins.log"), { PYTHONPATH: join(STANDINS_DIR, "py"), PYTHONDONTWRITEBYTECODE: "1" }));
-    await until("the stand-in services (state/ready)", () => (existsSync(join(stateDir, "ready")) ? true : undefined), 120, 500);
+    let services: ChildProcess | undefined;
+    const startServices = async () => {
+      services = serve(net as Net, ["python3", "-m", "bitte_standins.serve", configFile], join(dir, "standins.log"), { PYTHONPATH: join(STANDINS_DIR, "py"), PYTHONDONTWRITEBYTECODE: "1" });
+      procs.push(services);
+      await until("the stand-in services (state/ready)", () => (existsSync(join(stateDir, "ready")) ? true : undefined), 120, 500);
+    };
+    await startServices();
 
     await until("the mirror's HTTP server", () => (sh(["ip", "netns", "exec", net!.svcNs, "python3", "-c", `import urllib.request;urllib.request.urlopen("http://${plan.svcIp}/debian/dists/${SUITE}/InRelease",timeout=2)`], { check: false }).status === 0 ? true : undefined), 60, 500);
 
@@ -206,6 +215,23 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
         return m;
       },
       teardown,
+      faults(f) {
+        writeFileSync(join(stateDir, "faults.json"), JSON.stringify(f));
+      },
+      async reset() {
+        await Promise.all([...machines.values()].map(async (m) => {
+          await m.stop("crash", 30_000);
+          m.replaceVolume();
+        }));
+        if (services && services.exitCode === null) {
+          const exited = new Promise((r) => services?.once("exit", r));
+          services.kill("SIGTERM");
+          await exited;
+        }
+        rmSync(stateDir, { recursive: true, force: true });
+        mkdirSync(stateDir);
+        await startServices();
+      },
     };
   } catch (e) {
     await teardown();
