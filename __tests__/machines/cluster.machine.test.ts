@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { describeIf } from "../harness/tools";
-import { protocolViolations, readEvents } from "./harness/checks";
+import { protocolViolations, readEvents, type StandinEvent } from "./harness/checks";
 import { machineTierUnavailable } from "./harness/env";
 import { until } from "./harness/exec";
 import { tail, type Machine } from "./harness/machine";
@@ -19,9 +19,10 @@ const CORE_UNITS = ["consul", "vault", "nomad"] as const;
 /** The oneshot's outcome once it has run: `success`, or the failure systemd recorded. */
 async function bootstrapResult(m: Machine, attempts = 240): Promise<string> {
   return until(`${m.props.name}: bitte-bootstrap to finish`, async () => {
-    const r = await m.exec(["systemctl", "show", "-P", "ActiveState", "-P", "Result", "bitte-bootstrap"], { check: false });
-    const [active, result] = r.stdout.trim().split("\n");
-    if (active === "active" || active === "failed") return result;
+    const r = await m.exec(["systemctl", "show", "--property=ActiveState,Result", "bitte-bootstrap"], { check: false });
+    // key=value lines, in systemd's order (not the order asked for).
+    const props = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("=", 2)));
+    if (props.ActiveState === "active" || props.ActiveState === "failed") return props.Result;
     return undefined;
   }, attempts, 2_500);
 }
@@ -130,4 +131,66 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     }
     expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
   }, 30 * 60_000);
+
+  /** The core converged: units active on every core, the protocol's checks clean. */
+  async function expectCoreConverged(): Promise<void> {
+    for (const n of CORES) expect({ [n]: await world.machine(n).unitStates(CORE_UNITS) }).toEqual({ [n]: { consul: "active", vault: "active", nomad: "active" } });
+    expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
+  }
+
+  /** Secret files outside their owner's reach: world-readable files under the secret paths, Vault's init output left behind. */
+  async function exposedSecrets(m: Machine): Promise<string[]> {
+    const r = await m.exec(["find", "/etc/bitte", "/etc/consul.d", "/etc/nomad.d", "/etc/vault.d", "/data/bitte", "-type", "f", "(", "-perm", "-o=r", "-name", "*key*", "-o", "-perm", "-o=r", "-path", "*secrets*", "-o", "-name", "vault-init.json*", ")"], { check: false });
+    return r.stdout.split("\n").filter(Boolean);
+  }
+
+  test("throttled SSM during the race (ThrottlingException, TooManyUpdates): every core node still converges", async () => {
+    await world.reset();
+    world.faults({ ssm: { everyNth: { PutParameter: 3, GetParameter: 4 }, tooManyUpdates: { PutParameter: 2 } } });
+    expect(await bootAll(world, CORES)).toEqual([]);
+    const throttled = readEvents(join(world.stateDir, "events.jsonl")).filter((e) => e.source === "ssm" && (e.outcome === "ThrottlingException" || e.outcome === "TooManyUpdates"));
+    expect(throttled.length).toBeGreaterThan(0);
+    await expectCoreConverged();
+  }, 40 * 60_000);
+
+  /**
+   * A crash at a step of the bootstrap, then a reboot. Steps are the first event of the node that
+   * marks them; `bootstrap` kills the script's unit with SIGKILL, `container` kills the whole machine.
+   */
+  const CRASHES: readonly { step: string; how: "bootstrap" | "container"; node: string; at: (e: StandinEvent) => boolean }[] = [
+    { step: "after the CA is stored", how: "bootstrap", node: "core-1", at: (e) => e.event === "PutParameter" && String(e.name).endsWith("/tls/ca") && e.outcome === "ok" },
+    { step: "after a management token is stored, before its ACL bootstrap", how: "container", node: "core-1", at: (e) => e.event === "PutParameter" && String(e.name).endsWith("/management-token") && e.outcome === "ok" },
+    { step: "right after vault operator init, before its result is stored", how: "bootstrap", node: "core-1", at: (e) => e.source === "vault" && e.event === "operator-init" && e.outcome === "ok" },
+  ];
+
+  test.each(CRASHES)("a crash ($how) $step, then a reboot: the cluster converges, nothing secret is lost or left exposed", async ({ how, node, at }) => {
+    await world.reset();
+    const events = join(world.stateDir, "events.jsonl");
+    const ms = CORES.map((n) => world.machine(n));
+    await Promise.all(ms.map((m) => m.boot()));
+    const victim = world.machine(node);
+    // Whichever core reaches the step first is the victim when the named one is not it.
+    const hit = await until(`a core to reach the step`, () => readEvents(events).find((e) => CORES.includes(e.node as (typeof CORES)[number]) && at(e)), 1200, 500);
+    const target = hit.node === node ? victim : world.machine(hit.node);
+    if (how === "bootstrap") await target.exec(["systemctl", "kill", "--signal=SIGKILL", "bitte-bootstrap"], { check: false });
+    else await target.stop("crash");
+    log(`crashed ${target.props.name} (${how}) at event #${hit.seq} ${hit.source} ${hit.event}`);
+    if (how === "container") {
+      await target.boot({ keepRoot: true });
+    } else {
+      await target.stop("poweroff");
+      await target.boot({ keepRoot: true });
+    }
+    const problems: string[] = [];
+    await Promise.all(ms.map(async (m) => {
+      const result = await bootstrapResult(m).catch((e: Error) => e.message);
+      if (result !== "success") problems.push(`${m.props.name}: bitte-bootstrap ${result}\n${(await journal(m, "bitte-bootstrap")).slice(-3000)}`);
+    }));
+    expect(problems).toEqual([]);
+    await expectCoreConverged();
+    // Nothing secret lost: Vault's root token and recovery keys reached SSM.
+    const stored = new Set(readEvents(events).filter((e) => e.event === "PutParameter" && e.outcome === "ok").map((e) => String(e.name).replace(world.plan.cluster.ssmPrefix + "/", "")));
+    expect([...stored]).toEqual(expect.arrayContaining(["vault/root-token", "vault/recovery-keys", "consul/management-token", "nomad/management-token"]));
+    for (const m of ms) expect({ [m.props.name]: await exposedSecrets(m) }).toEqual({ [m.props.name]: [] });
+  }, 40 * 60_000);
 });

@@ -141,7 +141,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     const gnupg = join(dir, "gnupg");
     cpSync(image.gnupgHome, gnupg, { recursive: true, filter: (src) => !/S\.gpg-agent/.test(src) });
     chmodSync(gnupg, 0o700);
-    buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [] } }, gnupg);
+    buildRepo(srv, { path: "debian", origin: "Bitte machine tier OS mirror", suites: { [SUITE]: debsIn(osDebs), [`${SUITE}-updates`]: [], [`${SUITE}-security`]: [], [`${SUITE}-backports`]: [] } }, gnupg);
     const pins = pinnedVersions(plan.machines);
     const trees = writePackageTrees(join(dir, "trees"), pins as Record<StandinPackageName, string>);
     const debDir = join(dir, "debs");
@@ -204,6 +204,9 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
         // rewriting apt's sources.list"); Ubuntu's cloud images keep cloud-init's default, false,
         // so the spec's primary/security mirror is applied there. The image behaves like Ubuntu's.
         "/etc/cloud/cloud.cfg.d/91-bitte-ubuntu-apt-default.cfg": "apt:\n  preserve_sources_list: false\n",
+        // Ubuntu's image ships the `locales` package with en_US.UTF-8; this minbase image does not
+        // (update-locale is missing), so cloud-init's locale module is off here, not on EC2.
+        "/etc/cloud/cloud.cfg.d/92-bitte-no-locales.cfg": "locale: false\n",
       };
       machines.set(m.name, new Machine({ name: m.name, instanceId: m.instanceId, userData: m.userData, netns: `${run}-${m.name}`, dir: mdir, image, hosts: hostsOf(m), dataVolume: m.dataVolume, environment }));
     }
