@@ -4,7 +4,7 @@
  * removes what a killed earlier run left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -94,22 +94,29 @@ function cleanRun(run: string): void {
 }
 
 /**
- * Pids of `run`: those whose command line names it (nspawn, the services) and those whose root
- * directory is one of its containers' (an orphaned container's processes).
+ * Pids of `run`: those whose command line names it (nspawn, the services) and those inside one
+ * of its containers: another mount namespace whose root ("/") is the run's overlay. (Every host
+ * process sees the overlay mounts too, so only the root mount counts.)
  */
 function processesUsing(run: string): number[] {
   const out: number[] = [];
+  const ownNs = readlinkSync("/proc/self/ns/mnt");
+  const upper = `upperdir=${join(tmpdir(), run)}/`;
   for (const line of sh(["ps", "-eo", "pid=,args="], { check: false }).stdout.split("\n")) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (!m || Number(m[1]) === process.pid) continue;
-    // A container's processes see their root as "/": their mount table names the run's overlay.
-    let mounts = "";
+    if (!m || Number(m[1]) === process.pid || Number(m[1]) === process.ppid) continue;
+    if (/\bjest\b/.test(m[2])) continue;
+    if (m[2].includes(`${run}-`) || m[2].includes(`${run}/`)) {
+      out.push(Number(m[1]));
+      continue;
+    }
     try {
-      mounts = readFileSync(`/proc/${m[1]}/mountinfo`, "utf8");
+      if (readlinkSync(`/proc/${m[1]}/ns/mnt`) === ownNs) continue;
+      const root = readFileSync(`/proc/${m[1]}/mountinfo`, "utf8").split("\n").find((l) => l.split(" ")[4] === "/");
+      if (root?.includes(upper)) out.push(Number(m[1]));
     } catch {
       // gone, or not ours to read
     }
-    if (m[2].includes(run) || mounts.includes(`upperdir=${join(tmpdir(), run)}/`)) out.push(Number(m[1]));
   }
   return out;
 }
