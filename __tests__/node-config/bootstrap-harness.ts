@@ -3,11 +3,11 @@
  * create-only semantics and consul/nomad/vault/systemctl stubs first on PATH.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import cluster from "../../clusters/example";
-import { rolePrograms, type NodeRole } from "../../constructs/node-config";
+import { PATHS, renderNodeFiles, rolePrograms, type NodeRole } from "../../constructs/node-config";
 import { which } from "../harness/tools";
 
 export const SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh");
@@ -39,6 +39,14 @@ function programsDir(dir: string, role: NodeRole): string {
   return bin;
 }
 
+/** The rendered first-boot Consul ACL file of a core node, written into the node's directory. */
+function consulAclFile(dir: string): string {
+  const path = join(dir, "consul-acl.json");
+  const f = renderNodeFiles({ cluster, role: "core", nodeName: "core-1" }).find((x) => x.path === PATHS.consulAcl);
+  writeFileSync(path, f?.content ?? "");
+  return path;
+}
+
 /** Lays out one node's directories and its environment file, the way the renderer writes it. */
 export function makeNode(root: string, role: NodeRole, name: string, ip?: string, extra: Record<string, string> = {}): TestNode {
   const dir = join(root, name);
@@ -65,6 +73,8 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
     BITTE_RETRIES: "400",
     BITTE_RETRY_DELAY: "0.02",
     BITTE_CONSUL_SERVICES: "node-exporter grafana",
+    // Core nodes know their peers' fixed addresses (the spec's core nodes): 10.0.<1-3>.10 here.
+    ...(role === "core" && ip ? { BITTE_CORE_PEERS: ["10.0.1.10", "10.0.2.10", "10.0.3.10"].filter((p) => p !== ip).join(" ") } : {}),
     ...extra,
   };
   const envFile = join(dir, "bootstrap.env");
@@ -78,11 +88,17 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** Fault injection a node's environment file asks the stand-ins for (they read it from their environment). */
+function faultsOf(node: TestNode): Record<string, string> {
+  const m = /^STUB_SSM_FAULT_PERCENT="(\d+)"$/m.exec(readFileSync(node.envFile, "utf8"));
+  return m ? { STUB_SSM_FAULT_PERCENT: m[1] } : {};
+}
+
 /** Runs the script for a node with the role's programs as PATH; resolves when it exits. */
-export function runBootstrap(node: TestNode, state: string): Promise<RunResult> {
+export function runBootstrap(node: TestNode, state: string, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [SCRIPT], {
-      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir },
+      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir, STUB_REAL_INSTALL: which("install") ?? "install", ...faultsOf(node), ...env },
     });
     let stdout = "";
     let stderr = "";

@@ -4,7 +4,7 @@
  * shake out ordering bugs. Then the other roles read what they need, a re-run changes nothing,
  * and a node with nothing to read gives up with a clear log line.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWithTools, run } from "../harness/tools";
@@ -34,9 +34,9 @@ function lines(path: string): string[] {
   }
 }
 
-async function raceOnce(root: string): Promise<{ state: string; nodes: TestNode[]; results: RunResult[] }> {
+async function raceOnce(root: string, extra: Record<string, string> = {}): Promise<{ state: string; nodes: TestNode[]; results: RunResult[] }> {
   const state = join(root, "state");
-  const nodes = [1, 2, 3].map((i) => makeNode(root, "core", `core-${i}`, `10.0.${i}.10`));
+  const nodes = [1, 2, 3].map((i) => makeNode(root, "core", `core-${i}`, `10.0.${i}.10`, extra));
   const jitter = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
   const results = await Promise.all(nodes.map(async (n) => (await jitter(), runBootstrap(n, state))));
   return { state, nodes, results };
@@ -124,6 +124,16 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     }
   });
 
+  // Defect 8 (issue 11): throttling that outlasts the client's own retries during the three-node
+  // race (ThrottlingException, TooManyUpdates) must not leave a node un-bootstrapped.
+  test("throttled SSM during the race: every node still converges, bounded retries", async () => {
+    const iteration = join(root, "throttled");
+    const { state, nodes, results } = await raceOnce(iteration, { STUB_SSM_FAULT_PERCENT: "15", BITTE_AWS_RETRIES: "40" });
+    checkRace(state, nodes, results);
+    expect(lines(join(state, "ssm-faults.log")).length).toBeGreaterThan(0);
+    expect(results.map((r) => r.stderr).join("\n")).toMatch(/SSM call failed \(attempt \d+\/40\): .*(ThrottlingException|TooManyUpdates)/);
+  });
+
   test("running again changes nothing: no new parameter, no second bootstrap or init", async () => {
     const { state, nodes } = last;
     const before = lines(join(state, "ssm-created.log"));
@@ -163,6 +173,20 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     for (const n of [client, monitoring, routing]) expect(run("grep", ["-rl", "BEGIN EC PRIVATE KEY\\|BEGIN PRIVATE KEY", join(n.dir, "tls")]).stdout).toBe("");
     const output = results.map((r) => r.stdout + r.stderr).join("\n");
     expect(output).not.toContain(trim(read(paramPath(state, "consul/agent-token"))));
+  });
+
+  // Defect 6 (issue 11): the init-lock owner replaced with a new data volume must not take its own
+  // "not initialised" (before its raft join completes) for the cluster's and found a second Vault.
+  test("the init-lock owner rebuilt with a fresh data volume joins the cluster instead of initialising a second one", async () => {
+    const { state, nodes } = last;
+    const owner = nodes.find((n) => trim(read(paramPath(state, "vault/init-lock"))) === n.name) as TestNode;
+    rmSync(join(owner.dir, "state"), { recursive: true, force: true });
+    // The new volume holds no raft data: the node is no member until its join completes.
+    rmSync(join(state, `vault/founded-${owner.ip}`), { force: true });
+    writeFileSync(join(state, `vault/fresh-${owner.ip}`), "5");
+    const r = await runBootstrap(owner, state);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(lines(join(state, "vault/init.log"))).toHaveLength(1);
   });
 
   test("a node with nothing to read waits, bounded, and says what it waits for", async () => {

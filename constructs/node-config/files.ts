@@ -85,7 +85,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
       dropIn({ environmentFiles: [PATHS.nodeEnv], execStart: `/usr/bin/prometheus-node-exporter --web.listen-address=\${BITTE_PRIVATE_IP}:${PORTS.nodeExporter}` }),
     ),
     file(PATHS.promtailConfig, yaml(promtailConfig(ctx))),
-    file(dropInPath("promtail"), dropIn({ supplementaryGroups: "systemd-journal", readWritePaths: ["/var/lib/promtail"] })),
+    file(dropInPath("promtail"), dropIn({ supplementaryGroups: "systemd-journal", readWritePaths: [PATHS.promtailData] })),
   ];
 }
 

@@ -40,6 +40,8 @@ export const PATHS = Object.freeze({
   victoriaMetricsConfig: "/etc/victoria-metrics/scrape.yml",
   lokiConfig: "/etc/loki/config.yml",
   promtailConfig: "/etc/promtail/config.yml",
+  /** Promtail's state (journal positions); the user data makes it, owned by promtail. */
+  promtailData: "/var/lib/promtail",
   promtailPositions: "/var/lib/promtail/positions.yaml",
   haproxyConfig: "/etc/haproxy/haproxy.cfg",
   /** Ubuntu's containernetworking-plugins package. */

@@ -108,13 +108,29 @@ export function dropIn(p: { readonly environmentFiles?: readonly string[]; reado
   });
 }
 
+/**
+ * How often systemd reruns a failed bootstrap: every RestartSec, at most StartLimitBurst starts in
+ * StartLimitIntervalSec (a failed run itself is bounded by the script's retries), then it stays
+ * failed for an operator. The script is safe to run again at any step.
+ */
+export const BOOTSTRAP_RESTART = Object.freeze({ restartSec: 30, startLimitBurst: 5, startLimitIntervalSec: 4 * 3600 });
+
 /** The oneshot that runs the bootstrap script once per boot; its log goes to the journal only. */
 export function bootstrapUnit(): string {
   return render({
-    Unit: { Description: "Bitte first-boot bootstrap (trust material, ACLs, Vault init)", Wants: "network-online.target", After: "network-online.target" },
+    Unit: {
+      Description: "Bitte first-boot bootstrap (trust material, ACLs, Vault init)",
+      Wants: "network-online.target",
+      After: "network-online.target",
+      StartLimitIntervalSec: String(BOOTSTRAP_RESTART.startLimitIntervalSec),
+      StartLimitBurst: String(BOOTSTRAP_RESTART.startLimitBurst),
+    },
     Service: {
       Type: "oneshot",
       RemainAfterExit: "yes",
+      // Transient failures (SSM throttling beyond the script's retries, a peer not up yet) heal on a rerun.
+      Restart: "on-failure",
+      RestartSec: String(BOOTSTRAP_RESTART.restartSec),
       ExecStart: PATHS.bootstrapScript,
       StandardOutput: "journal",
       StandardError: "journal",

@@ -5,8 +5,18 @@ import { aptConfig, rolePackages } from "./packages";
 import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
 import type { NodeContext, NodeUserDataProps } from "./types";
 
-/** Data directories on the data volume, created after it is mounted, with their owners. */
+/**
+ * Directories the services write (their units' ReadWritePaths), created after the data volume is
+ * mounted and the packages made the users, before any unit starts: systemd refuses to start a
+ * unit whose ReadWritePaths does not exist (226/NAMESPACE).
+ */
 function dataDirectories(ctx: NodeContext): [string, string][] {
+  // Consul's package makes /opt/consul; the agents of non-server roles keep their data here.
+  const agent: [string, string][] = [[PATHS.promtailData, "promtail"], ...(ctx.isServer ? [] : [[PATHS.consulDataNoVolume, "consul"] as [string, string]])];
+  return [...agent, ...roleDataDirectories(ctx)];
+}
+
+function roleDataDirectories(ctx: NodeContext): [string, string][] {
   switch (ctx.role) {
     case "core":
       return [[PATHS.consulData, "consul"], [PATHS.nomadData, "nomad"], [PATHS.vaultData, "vault"], [PATHS.stateDir, "root"]];

@@ -38,22 +38,46 @@ die() { log "FATAL: $*"; exit 1; }
 
 
 # Every SSM call goes through bitte-aws (installed by the user data; botocore from the OS archive),
-# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists.
+# whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists,
+# anything else an error that outlasted botocore's own retries (throttling in the three-node race,
+# TooManyUpdates, no network yet). Those are retried here with capped, jittered exponential backoff,
+# bounded by BITTE_AWS_RETRIES; only then is the run given up (and the unit restarts it, bounded).
+: "${BITTE_AWS_RETRIES:=8}"
+aws_call() { # <bitte-aws command and arguments>; returns 0, 3 or 4
+  local i status err=""
+  for ((i = 1; i <= BITTE_AWS_RETRIES; i++)); do
+    status=0
+    err=$(bitte-aws --region "$BITTE_SSM_REGION" "$@" 2>&1 >/dev/null) || status=$?
+    case $status in 0 | 3 | 4) return "$status" ;; esac
+    log "SSM call failed (attempt $i/$BITTE_AWS_RETRIES): ${err//$'\n'/ }"
+    sleep "$(backoff "$i")"
+  done
+  die "SSM $1 $2 failed $BITTE_AWS_RETRIES times; last error: $err"
+}
+
+# Seconds to wait before retry <n>: BITTE_RETRY_DELAY doubled per attempt, capped at 60, half jittered.
+backoff() { awk -v d="$BITTE_RETRY_DELAY" -v n="$1" -v r="$RANDOM" 'BEGIN { b = d * 2 ^ (n - 1); if (b > 60) b = 60; printf "%.3f\n", b / 2 + (r / 32767) * b / 2 }'; }
 
 # Creates a SecureString from a file, never overwriting. 0: created; 1: it already exists.
 ssm_create() {
-  local err status=0
-  err=$(bitte-aws --region "$BITTE_SSM_REGION" ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" 2>&1 >/dev/null) || status=$?
+  local status=0
+  aws_call ssm-create "$BITTE_SSM_PREFIX/$1" "$2" --key-id "$BITTE_KMS_KEY_ID" || status=$?
   case $status in
     0) return 0 ;;
     4) return 1 ;;
-    *) die "cannot create parameter $1: $err" ;;
+    *) die "cannot create parameter $1 (bitte-aws status $status)" ;;
   esac
 }
 
-# Reads a parameter into a file (mode 0600). Non-zero when it does not exist yet.
+# Reads a parameter into a file (mode 0600). 1 when it does not exist (yet).
 ssm_get() {
-  bitte-aws --region "$BITTE_SSM_REGION" ssm-get "$BITTE_SSM_PREFIX/$1" "$2" 2>/dev/null
+  local status=0
+  aws_call ssm-get "$BITTE_SSM_PREFIX/$1" "$2" || status=$?
+  case $status in
+    0) return 0 ;;
+    3) return 1 ;;
+    *) die "cannot read parameter $1 (bitte-aws status $status)" ;;
+  esac
 }
 
 # Waits, bounded, for a parameter another node writes.
@@ -163,6 +187,17 @@ service() { systemctl "$1" "$2" || die "systemctl $1 $2 failed"; }
 
 # --- Core: trust material ----------------------------------------------------------------------
 
+# The server certificate is current when it chains to the CA, is not about to expire, and every
+# product's key file exists and is the certificate's key (a crash between writes leaves them apart).
+server_tls_current() { # <cert>
+  local key
+  [[ -f $1 ]] && openssl verify -CAfile "$WORK/ca.pem" "$1" >/dev/null 2>&1 && openssl x509 -in "$1" -noout -checkend 2592000 >/dev/null || return 1
+  openssl x509 -in "$1" -noout -pubkey >"$WORK/cert.pub" || return 1
+  for key in "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem"; do
+    [[ -f $key ]] && openssl pkey -in "$key" -pubout 2>/dev/null | cmp -s - "$WORK/cert.pub" || return 1
+  done
+}
+
 core_tls() {
   agree tls/ca gen_ca "$WORK/ca.bundle"
   split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
@@ -176,16 +211,17 @@ core_tls() {
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
 
   local cert="$BITTE_TLS_DIR/server.pem"
-  if [[ -f $cert ]] && openssl verify -CAfile "$WORK/ca.pem" "$cert" >/dev/null 2>&1 && openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null; then
+  if server_tls_current "$cert"; then
     log "server certificate is current"
   else
     issue_cert "$WORK/server.pem" "$WORK/server-key.pem" "server.$BITTE_DATACENTER.consul" \
       "DNS:server.$BITTE_DATACENTER.consul,DNS:server.global.nomad,DNS:vault.service.consul,DNS:active.vault.service.consul,DNS:localhost,IP:127.0.0.1,IP:${BITTE_PRIVATE_IP:?}"
-    put "$WORK/server.pem" "$cert" root 0644
-    # Each product gets its own copy of the key, readable only by its own user.
+    # Each product gets its own copy of the key, readable only by its own user. The certificate
+    # goes last: a crash before it leaves no certificate, so the next run issues a fresh pair.
     put "$WORK/server-key.pem" "$BITTE_CONSUL_DIR/tls/server-key.pem" "$BITTE_CONSUL_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_NOMAD_DIR/tls/server-key.pem" "$BITTE_NOMAD_USER" 0600
     put "$WORK/server-key.pem" "$BITTE_VAULT_DIR/tls/server-key.pem" "$BITTE_VAULT_USER" 0600
+    put "$WORK/server.pem" "$cert" root 0644
     log "issued the server certificate"
   fi
   agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
@@ -282,7 +318,10 @@ write_consul_tokens() {
 # --- Core: Vault init --------------------------------------------------------------------------
 
 # Guarded by a create-only lock holding the initialising node's name, so a re-run on that node
-# finishes a half-done init, and no other node ever calls init.
+# finishes a half-done init, and no other node ever calls init. The owner initialises only on real
+# evidence that no Vault cluster exists: no stored root token, and every peer's Vault answering
+# "not initialised". Its own "not initialised" proves nothing: a node on a fresh data volume says
+# so until its raft join completes.
 vault_init() {
   local i status init_out="$BITTE_STATE_DIR/vault-init.json"
   printf '%s\n' "$BITTE_NODE_NAME" >"$WORK/lock"
@@ -292,30 +331,67 @@ vault_init() {
     log "vault is initialised by $(tr -d '\n' <"$WORK/lock-owner"); this node joins through raft retry_join"
     return 0
   fi
+  adopt_vault_init_output "$init_out"
+  if [[ -f $init_out ]]; then store_vault_init_output "$init_out"; return 0; fi
+  if ssm_get vault/root-token "$WORK/stored-root"; then
+    rm -f "$WORK/stored-root"
+    log "vault was initialised before (its root token is stored); this node joins through raft retry_join"
+    return 0
+  fi
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
     status=0
     vault operator init -status >/dev/null 2>&1 || status=$?
     case $status in
-      0) break ;;
+      0) log "vault is initialised"; break ;;
       2)
-        mkdir -p "$BITTE_STATE_DIR"
+        if ! peers_uninitialised; then sleep "$BITTE_RETRY_DELAY"; continue; fi
+        install -d -o root -g root -m 0700 "$BITTE_STATE_DIR"
+        # Written next to its final name and renamed: a crash leaves either a complete output (the
+        # re-run stores it) or a partial .tmp (the re-run discards it, loudly).
         vault operator init -recovery-shares=5 -recovery-threshold=3 -format=json >"$init_out.tmp" || die "vault operator init failed"
         mv "$init_out.tmp" "$init_out"
         log "vault initialised by this node"
-        break ;;
+        store_vault_init_output "$init_out"
+        return 0 ;;
       *) log "waiting for vault to answer (attempt $i/$BITTE_RETRIES)"; sleep "$BITTE_RETRY_DELAY" ;;
     esac
   done
-  ((i <= BITTE_RETRIES)) || die "vault did not answer"
-  if [[ -f $init_out ]]; then
-    jq -c .recovery_keys_b64 "$init_out" >"$WORK/recovery"
-    jq -r .root_token "$init_out" >"$WORK/root"
-    ssm_create vault/recovery-keys "$WORK/recovery" || true
-    ssm_create vault/root-token "$WORK/root" || true
-    vault_autopilot "$WORK/root"
-    rm -f "$WORK/recovery" "$WORK/root" "$init_out"
-    log "stored vault recovery keys and root token"
+  ((i <= BITTE_RETRIES)) || die "vault did not become ready for init; check the peers' vault units"
+}
+
+# True when every core peer's Vault answers and none is initialised; says what it waits for.
+peers_uninitialised() {
+  local peer out status
+  for peer in ${BITTE_CORE_PEERS:-}; do
+    status=0
+    out=$(vault status -address="https://$peer:8200" -format=json 2>&1) || status=$?
+    if [[ $status != 0 && $status != 2 ]]; then log "waiting for vault on $peer to answer before init"; return 1; fi
+    if [[ $(jq -r .initialized <<<"$out" 2>/dev/null) != false ]]; then log "vault on $peer is initialised; waiting for this node's raft join"; return 1; fi
+  done
+}
+
+# A run killed between `vault operator init` and storing its output left it in the state directory.
+adopt_vault_init_output() { # <init output file>
+  [[ -f $1.tmp ]] || return 0
+  if jq -e '(.root_token | type == "string") and (.recovery_keys_b64 | length > 0)' "$1.tmp" >/dev/null 2>&1; then
+    mv -f "$1.tmp" "$1"
+    log "found the vault init output of an interrupted run; storing it"
+  else
+    rm -f "$1.tmp"
+    log "ERROR: an interrupted run left a partial vault init output; it was discarded. Recover with vault operator generate-root"
   fi
+}
+
+# Stores the init output (create-only: a re-run after a crash here stores nothing twice), configures
+# autopilot with the root token, then removes the file.
+store_vault_init_output() { # <init output file>
+  jq -c .recovery_keys_b64 "$1" >"$WORK/recovery"
+  jq -r .root_token "$1" >"$WORK/root"
+  ssm_create vault/recovery-keys "$WORK/recovery" || true
+  ssm_create vault/root-token "$WORK/root" || true
+  vault_autopilot "$WORK/root"
+  rm -f "$WORK/recovery" "$WORK/root" "$1"
+  log "stored vault recovery keys and root token"
 }
 
 # Dead-server cleanup is an API setting in Vault, not a config file key: set it once, right after
