@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { run } from "../../harness/tools";
 
 export const PY = join(__dirname, "py");
@@ -133,9 +133,29 @@ export interface Daemon {
   stop(): Promise<number | null>;
 }
 
+const pythonByUid = new Map<number, string>();
+
+/**
+ * A python3 on PATH that `uid` can execute (a per-user interpreter such as pyenv's under /root is
+ * not): the first that runs as that uid.
+ */
+export function pythonFor(uid: number): string {
+  const cached = pythonByUid.get(uid);
+  if (cached) return cached;
+  for (const d of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(d, "python3");
+    if (!existsSync(candidate)) continue;
+    if (run("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", candidate, "-c", "import json"]).status === 0) {
+      pythonByUid.set(uid, candidate);
+      return candidate;
+    }
+  }
+  throw new Error(`no python3 on PATH that uid ${uid} can run (install Debian's python3)`);
+}
+
 /** Starts a stand-in program (module `bitte_standins.<module>`) as `uid` (default: ours). */
 export function daemon(module: string, args: string[], env: NodeJS.ProcessEnv, uid?: number): Daemon {
-  const py = ["python3", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(PY)}); from bitte_standins.${module} import main; sys.exit(main())`, ...args];
+  const py = [uid === undefined ? "python3" : pythonFor(uid), "-c", `import sys; sys.path.insert(0, ${JSON.stringify(PY)}); from bitte_standins.${module} import main; sys.exit(main())`, ...args];
   const argv = uid === undefined ? py : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", ...py];
   const proc = spawn(argv[0], argv.slice(1), { env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -157,7 +177,7 @@ export function daemon(module: string, args: string[], env: NodeJS.ProcessEnv, u
 export function cli(module: string, args: string[], env: NodeJS.ProcessEnv, uid?: number): { status: number; stdout: string; stderr: string } {
   const py = ["-c", `import sys; sys.path.insert(0, ${JSON.stringify(PY)}); from bitte_standins.${module} import main; sys.exit(main())`, ...args];
   if (uid === undefined) return run("python3", py, { env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", ...env }, timeoutMs: 120_000 });
-  return run("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "python3", ...py], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", ...env }, timeoutMs: 120_000 });
+  return run("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", pythonFor(uid), ...py], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", ...env }, timeoutMs: 120_000 });
 }
 
 /** Waits for a daemon to exit (bounded); its exit code. */
