@@ -20,12 +20,19 @@ const POLICIES = {
         { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"], Resource: PARAM_ARN("*") },
         { Effect: "Deny", Action: ["ssm:PutParameter"], Resource: PARAM_ARN("*"), Condition: { StringEquals: { "ssm:Overwrite": "true" } } },
         { Effect: "Deny", Action: ["ssm:GetParameter"], Resource: PARAM_ARN("secret/*") },
-        { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: KEY_ARN, Condition: { StringEquals: { "kms:ViaService": `ssm.${REGION}.amazonaws.com` } } },
+        { Effect: "Allow", Action: ["kms:Decrypt", "kms:Encrypt"], Resource: KEY_ARN, Condition: { StringEquals: { "kms:ViaService": `ssm.${REGION}.amazonaws.com` } } },
         { Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction"], Resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/bitte-*` },
       ],
     },
   ],
 };
+
+const BUCKET = "bitte-test";
+const S3_STATEMENTS = [
+  { Effect: "Allow", Action: ["s3:PutObject"], Resource: `arn:aws:s3:::${BUCKET}/snapshots/*` },
+  { Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${BUCKET}/snapshots/*`, `arn:aws:s3:::${BUCKET}/artifacts/*`] },
+  { Effect: "Allow", Action: ["s3:ListBucket"], Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringLike: { "s3:prefix": ["snapshots/*"] } } },
+];
 
 interface Step {
   step: string;
@@ -54,7 +61,7 @@ describeWithTools(["python3", "curl", "openssl", "aws"], "stand-in AWS endpoints
     if (probe.status !== 0) throw new Error("python3-botocore is required: apt-get install python3-boto3");
     dir = tempDir("standins-aws-");
     ca = makeCa(dir);
-    svc = await service(dir, ca, POLICIES);
+    svc = await service(dir, ca, POLICIES, { s3: { buckets: { [BUCKET]: { kmsKeyArn: KEY_ARN } } } });
     await svc.start();
   });
   afterAll(async () => {
@@ -129,6 +136,30 @@ describeWithTools(["python3", "curl", "openssl", "aws"], "stand-in AWS endpoints
         ["PutParameter", "ok"],
         ["PutParameter", "ParameterAlreadyExists"],
       ]);
+    });
+  });
+
+  describe("S3 (botocore): snapshots/ and artifacts/ in a bucket encrypted with the cluster key", () => {
+    const s3 = (...steps: string[]): Step[] => {
+      const r = run("python3", [join(__dirname, "probes", "s3_botocore.py"), ssmUrl(), imds(), ca.cert, REGION, BUCKET, ...steps], { timeoutMs: 120_000 });
+      if (r.status !== 0) throw new Error(`s3 probe failed: ${r.stderr}`);
+      return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Step);
+    };
+    const withPolicies = async (statements: unknown[]) => {
+      const conf = { ...svc.conf, iamPolicies: { "bitte-core": [{ Version: "2012-10-17", Statement: [...POLICIES["bitte-core"][0].Statement, ...statements] }] } };
+      writeFileSync(svc.confFile, JSON.stringify(conf));
+      await svc.stop();
+      await svc.start();
+    };
+    test("with the key usable only via SSM, every snapshot write is AccessDenied (issue 12, finding 5)", async () => {
+      await withPolicies(S3_STATEMENTS);
+      expect(s3("put:snapshots/one=x")[0]).toMatchObject({ ok: false, code: "AccessDenied", status: 403 });
+      expect(svc.events().filter((e) => e.source === "s3").pop()).toMatchObject({ event: "kms", action: "kms:GenerateDataKey", outcome: "AccessDenied" });
+    });
+    test("with kms via S3 too: put, get, list under the prefix; outside it AccessDenied; a missing key is NoSuchKey", async () => {
+      await withPolicies([...S3_STATEMENTS, { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: KEY_ARN, Condition: { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } } }]);
+      const out = s3("put:snapshots/one=raft-snapshot", "get:snapshots/one", "list:snapshots/", "put:artifacts/x=1", "list:artifacts/", "get:snapshots/missing", "get:artifacts/missing");
+      expect(out.map((o) => (o.ok ? o.value : o.code))).toEqual([null, "raft-snapshot", ["snapshots/one"], "AccessDenied", "AccessDenied", "NoSuchKey", "AccessDenied"]);
     });
   });
 

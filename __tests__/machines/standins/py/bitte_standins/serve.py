@@ -90,6 +90,9 @@ def make_handler(kind, world, state, events):
         def do_DELETE(self):
             self._any("DELETE")
 
+        def do_HEAD(self):
+            self._any("HEAD")
+
         def _any(self, method):
             body = self._body()
             try:
@@ -114,6 +117,15 @@ def make_handler(kind, world, state, events):
                     self._send(200, json_hdr, json.dumps(out))
                 except aws.AwsError as e:
                     self._send(e.status, json_hdr, json.dumps({"__type": e.code, "message": e.message}))
+                return
+            scope = h.get("authorization", "").split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+            if len(scope) == 5 and scope[3] == "s3":
+                try:
+                    _, inst = aws.verify_sigv4(world, method, self.path, h, body, "s3")
+                except aws.AwsError as e:
+                    self._send(*aws._s3_error(e.code if e.code != "InvalidSignatureException" else "SignatureDoesNotMatch", e.message, 403))
+                    return
+                self._send(*aws.s3(world, method, self.path, h, body, inst))
                 return
             form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))) if method == "POST" else {}
             if form.get("Action") and "autoscaling" in h.get("authorization", ""):
