@@ -223,6 +223,26 @@ describeWithTools(["python3", "openssl", "setpriv"], "stand-in daemons", () => {
       expect(r.out).toMatch(/unable to get local issuer certificate|unable to verify/);
       expect(svc.events().find((ev) => ev.event === "connect-ca")).toMatchObject({ generated: true });
       expect(svc.events().find((ev) => ev.node === "client-1" && ev.event === "start")).toMatchObject({ certificate: "auto_encrypt" });
+
+      // A Nomad client trusting only the Bitte CA (consul.ca_file, grpc_ca_file) cannot talk to it.
+      const nbase = join(dir, "nomad-client-1");
+      mkdirSync(nbase, { recursive: true });
+      writeJson(join(nbase, "nomad.json"), {
+        name: "nomad-client-1",
+        data_dir: join(nbase, "data"),
+        bind_addr: "127.0.0.1",
+        ports: { http: await freePort(), rpc: await freePort(), serf: await freePort() },
+        client: { enabled: true },
+        consul: { address: `127.0.0.1:${ports.https}`, ssl: true, ca_file: ca.cert, grpc_address: `127.0.0.1:${ports.grpc_tls}`, grpc_ca_file: ca.cert },
+      });
+      const n = daemon("nomad", ["agent", "-config", nbase], env());
+      running.push(n);
+      const connects = () => svc.events().filter((ev) => ev.node === "nomad-client-1" && ev.event === "consul-connect");
+      await waitFor("nomad's consul-connect events", () => connects().length === 2 || n.proc.exitCode !== null, 120_000);
+      expect(connects().map((ev) => [ev.endpoint, ev.outcome, ev.error]).sort()).toEqual([
+        ["grpc", "tls-error", "tls: failed to verify certificate: x509: certificate signed by unknown authority"],
+        ["http", "tls-error", "tls: failed to verify certificate: x509: certificate signed by unknown authority"],
+      ]);
     });
   });
 
