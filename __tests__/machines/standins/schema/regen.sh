@@ -17,5 +17,5 @@ python3 "$here/extract.py" --tag hcl --root agent.Config --pkg "agent=$n/command
 free=""; for f in backend cloud entropy ha_backend ha_storage hsm kms seal service_registration storage user_lockout; do free="$free --free $f"; done
 # shellcheck disable=SC2086
 python3 "$here/extract.py" --tag hcl --root server.Config --pkg "server=$v/command/server" --pkg "configutil=$v/internalshared/configutil" \
-  --merge configutil.SharedConfig --block listener=configutil.Listener --block telemetry=configutil.Telemetry $free \
+  --merge configutil.SharedConfig --block listener=configutil.Listener,label --block telemetry=configutil.Telemetry $free \
   --source "hashicorp/vault 1.20.4 command/server/config.go + internalshared/configutil/{config,listener,telemetry}.go hcl tags and list.Filter blocks, via ydb-platform/hashicorp-vault@5fe9d62ab4e8; unknown keys only WARN: configutil/lint.go 'unknown or unsupported field %s found in configuration'" >"$here/vault.json"

@@ -59,6 +59,7 @@ class World:
         self.params = self._load("ssm.json", {})
         self.creds = self._load("credentials.json", {})
         self.lifecycle = self._load("lifecycle.json", [])
+        self.objects = self._load("s3.json", {})
         self.imds_tokens = {}
         self.call_counts = {}
 
@@ -249,7 +250,8 @@ def verify_sigv4(world, method, raw_path, headers, body, service):
     canonical_query = "&".join(f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}" for k, v in sorted(q))
     canonical_headers = "".join(f"{h}:{' '.join(headers.get(h, '').split())}\n" for h in signed)
     payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
-    if service == "s3" and payload_hash not in ("UNSIGNED-PAYLOAD",) and payload_hash != hashlib.sha256(body).hexdigest():
+    # Streaming bodies (aws-chunked) carry their own checksums; their chunk signatures are not checked here.
+    if service == "s3" and payload_hash != "UNSIGNED-PAYLOAD" and not payload_hash.startswith("STREAMING-") and payload_hash != hashlib.sha256(body).hexdigest():
         raise AwsError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
     creq = "\n".join([method, canonical_uri, canonical_query, canonical_headers, ";".join(signed), payload_hash])
     sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, f"{date}/{region}/{svc}/aws4_request", hashlib.sha256(creq.encode()).hexdigest()])
@@ -366,7 +368,9 @@ def _ssm(world, target, req, inst):
             raise AwsError("ValidationException", "KeyId is required for SecureString type parameter only.")
         if typ == "SecureString":
             key_id = key_id or "alias/aws/ssm"
-            _kms(world, inst, "kms:GenerateDataKey", key_id)
+            # Standard parameters are encrypted with kms:Encrypt, advanced ones by envelope with
+            # kms:GenerateDataKey (https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
+            _kms(world, inst, "kms:Encrypt" if tier == "Standard" else "kms:GenerateDataKey", key_id)
         if world.take_fault("tooManyUpdates", target):
             raise AwsError("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
         with world.lock:
@@ -427,3 +431,117 @@ def _asg_error(code, message, rid):
 
     return (f'<ErrorResponse xmlns="{ASG_NS}"><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message></Error>'
             f"<RequestId>{rid}</RequestId></ErrorResponse>")
+
+
+# --- S3 (PutObject, GetObject, ListObjectsV2 for snapshots/ and artifacts/) ------------------------
+# REST API: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, API_GetObject.html,
+# API_ListObjectsV2.html; errors https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html.
+# A bucket with SSE-KMS default encryption makes S3 call KMS as the caller (kms:GenerateDataKey on
+# write, kms:Decrypt on read, kms:ViaService = s3.<region>.amazonaws.com):
+# https://docs.aws.amazon.com/kms/latest/developerguide/services-s3.html
+
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def _s3_error(code, message, status, resource=""):
+    from xml.sax.saxutils import escape
+
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{escape(message)}</Message>'
+            f"<Resource>{escape(resource)}</Resource><RequestId>{secrets.token_hex(8).upper()}</RequestId></Error>")
+    return status, {"Content-Type": "application/xml"}, body.encode()
+
+
+def _dechunk(body, headers):
+    """aws-chunked bodies (botocore's default CRC32 trailer): <hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n ... 0\\r\\n<trailers>."""
+    if "aws-chunked" not in headers.get("content-encoding", "") and not headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+        return body
+    out, i = bytearray(), 0
+    for _ in range(100000):
+        j = body.index(b"\r\n", i)
+        size = int(body[i:j].split(b";")[0], 16)
+        i = j + 2
+        if size == 0:
+            break
+        out += body[i:i + size]
+        i += size + 2
+    return bytes(out)
+
+
+def s3(world, method, raw_path, headers, body, inst):
+    """Returns (status, headers, body)."""
+    u = urllib.parse.urlsplit(raw_path)
+    host = headers.get("host", "").split(":")[0]
+    parts = urllib.parse.unquote(u.path).lstrip("/")
+    if ".s3." in host and not host.startswith("s3."):
+        bucket, key = host.split(".s3.", 1)[0], parts
+    else:
+        bucket, _, key = parts.partition("/")
+    buckets = world.conf.get("s3", {}).get("buckets", {})
+    if bucket not in buckets:
+        return _s3_error("NoSuchBucket", "The specified bucket does not exist", 404, f"/{bucket}")
+    spec = buckets[bucket]
+    q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
+    store = world.objects.setdefault(bucket, {})
+    node = inst["name"]
+
+    def deny(action, arn, ctx=None):
+        try:
+            _authorize(world, inst, action, arn, ctx or {})
+            return None
+        except AwsError:
+            world.events(node, "s3", action.split(":", 1)[1], bucket=bucket, key=key or q.get("prefix"), outcome="AccessDenied")
+            return _s3_error("AccessDenied", "Access Denied", 403, f"/{bucket}/{key}")
+
+    def kms(action):
+        kid = spec.get("kmsKeyArn")
+        if not kid:
+            return None
+        try:
+            _authorize(world, inst, action, kid, {"kms:ViaService": f"s3.{world.region}.amazonaws.com", "kms:CallerAccount": world.account})
+            return None
+        except AwsError as e:
+            world.events(node, "s3", "kms", action=action, bucket=bucket, key=key, outcome="AccessDenied")
+            return _s3_error("AccessDenied", e.message, 403, f"/{bucket}/{key}")
+
+    if method == "GET" and not key and q.get("list-type") == "2":
+        prefix = q.get("prefix", "")
+        err = deny("s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": prefix})
+        if err:
+            return err
+        keys = sorted(k for k in store if k.startswith(prefix))[: int(q.get("max-keys", "1000"))]
+        items = "".join(f"<Contents><Key>{k}</Key><Size>{len(base64.b64decode(store[k]['data']))}</Size><ETag>&quot;{store[k]['etag']}&quot;</ETag><StorageClass>STANDARD</StorageClass></Contents>" for k in keys)
+        world.events(node, "s3", "ListObjectsV2", bucket=bucket, prefix=prefix, outcome="ok")
+        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{S3_NS}"><Name>{bucket}</Name><Prefix>{prefix}</Prefix>'
+               f"<KeyCount>{len(keys)}</KeyCount><MaxKeys>{q.get('max-keys', '1000')}</MaxKeys><IsTruncated>false</IsTruncated>{items}</ListBucketResult>")
+        return 200, {"Content-Type": "application/xml"}, xml.encode()
+    arn = f"arn:aws:s3:::{bucket}/{key}"
+    if method == "PUT" and key:
+        err = deny("s3:PutObject", arn) or kms("kms:GenerateDataKey")
+        if err:
+            return err
+        data = _dechunk(body, headers)
+        etag = hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag of a single-part object is its MD5
+        with world.lock:
+            store[key] = {"data": base64.b64encode(data).decode(), "etag": etag}
+            world.save("s3.json", world.objects)
+        world.events(node, "s3", "PutObject", bucket=bucket, key=key, outcome="ok", size=len(data))
+        return 200, {"ETag": f'"{etag}"', **({"x-amz-server-side-encryption": "aws:kms"} if spec.get("kmsKeyArn") else {})}, b""
+    if method in ("GET", "HEAD") and key:
+        err = deny("s3:GetObject", arn)
+        if err:
+            return err
+        obj = store.get(key)
+        if obj is None:
+            # Without s3:ListBucket a missing key is 403, with it 404 (ErrorResponses: NoSuchKey).
+            try:
+                _authorize(world, inst, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": key})
+            except AwsError:
+                return _s3_error("AccessDenied", "Access Denied", 403, f"/{bucket}/{key}")
+            return _s3_error("NoSuchKey", "The specified key does not exist.", 404, f"/{bucket}/{key}")
+        err = kms("kms:Decrypt")
+        if err:
+            return err
+        data = base64.b64decode(obj["data"])
+        world.events(node, "s3", "GetObject", bucket=bucket, key=key, outcome="ok")
+        return 200, {"ETag": f'"{obj["etag"]}"', "Content-Type": "binary/octet-stream"}, (data if method == "GET" else b"")
+    return _s3_error("NotImplemented", "A header you provided implies functionality that is not implemented", 501, f"/{bucket}/{key}")

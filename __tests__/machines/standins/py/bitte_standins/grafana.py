@@ -7,7 +7,7 @@ What they enforce, as the real programs fail at start:
   provisioning YAML readable and parseable; HTTP on http_addr:http_port; /api/health.
 - loki / promtail: -config.file readable and valid YAML (strict unmarshal: a YAML error is fatal);
   loki's common.path_prefix and filesystem directories writable; promtail's positions file
-  creatable ("error creating promtail"); HTTP on server.http_listen_port with /ready.
+  writable (logged and recorded, not fatal, as in promtail); HTTP on server.http_listen_port with /ready.
 Unknown keys in Loki/Promtail YAML are NOT checked here (no schema extracted from their source).
 """
 import configparser
@@ -123,17 +123,22 @@ def _promtail(argv):
     path = _config_file(argv)
     cfg = _yaml(path)
     pos = (cfg.get("positions") or {}).get("filename", "/var/log/positions.yaml")
+    # Promtail writes positions through a temporary file beside the target (grafana/loki#10113:
+    # "open /var/log/.positions.yaml<N>: permission denied") and keeps running when that fails.
+    positions_error = None
     try:
-        common.check_writable_dir(os.path.dirname(pos) or ".", os.path.basename(pos))
-    except Fatal as e:
-        raise Fatal(f'level=error msg="error creating promtail" error="{e}"') from None
+        probe = common.check_writable_dir(os.path.dirname(pos) or ".", f".{os.path.basename(pos)}{os.getpid()}")
+        os.unlink(probe)
+    except (Fatal, OSError) as e:
+        positions_error = str(e)
+        print(f'level=error msg="error writing positions file" error="{e}"', file=sys.stderr, flush=True)
     srv = cfg.get("server", {}) or {}
     host, port = srv.get("http_listen_address", "0.0.0.0"), int(srv.get("http_listen_port", 9080))
     if port:
         common.listen(host, port, _Health)
     uid, user = common.whoami()
     node = os.uname().nodename
-    common.event(node, "promtail", "start", uid=uid, user=user, config=path, positions=pos)
+    common.event(node, "promtail", "start", uid=uid, user=user, config=path, positions=pos, positionsError=positions_error)
     common.sd_notify("READY=1")
     common.wait_forever(lambda: common.event(node, "promtail", "stop"))
     return 0

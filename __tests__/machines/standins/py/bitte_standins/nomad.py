@@ -43,31 +43,39 @@ def load(paths):
 
 
 def _consul_check(node, cfg):
-    """The agent's Consul client: HTTPS to consul.address verified with consul.ca_file."""
+    """The agent's Consul clients: HTTPS to consul.address verified with consul.ca_file, and gRPC-TLS
+    to consul.grpc_address with consul.grpc_ca_file (Envoy's xDS); each outcome is an event."""
     c = cfg.get("consul", {})
     if isinstance(c, list):
         c = c[0] if c else {}
-    addr = c.get("address", "127.0.0.1:8500")
-    if not c.get("ssl"):
-        common.event(node, PRODUCT, "consul-connect", outcome="plaintext", address=addr)
+    targets = [("http", c.get("address", "127.0.0.1:8500"), c.get("ca_file"), bool(c.get("ssl")))]
+    if c.get("grpc_address"):
+        targets.append(("grpc", c["grpc_address"], c.get("grpc_ca_file") or c.get("ca_file"), bool(c.get("grpc_ca_file"))))
+    for endpoint, addr, cafile, tls in targets:
+        threading.Thread(target=_probe, args=(node, endpoint, addr, cafile, tls), daemon=True).start()
+
+
+def _probe(node, endpoint, addr, cafile, tls):
+    if not tls:
+        common.event(node, PRODUCT, "consul-connect", endpoint=endpoint, outcome="plaintext", address=addr)
         return
     host, port = addr.rsplit(":", 1)
     deadline = time.monotonic() + 300
     last = None
     while time.monotonic() < deadline:
         try:
-            ctx = ssl.create_default_context(cafile=c.get("ca_file")) if c.get("ca_file") else ssl.create_default_context()
+            ctx = ssl.create_default_context(cafile=cafile) if cafile else ssl.create_default_context()
             with socket.create_connection((host, int(port)), timeout=5) as s, ctx.wrap_socket(s, server_hostname=host):
-                common.event(node, PRODUCT, "consul-connect", outcome="ok", address=addr)
+                common.event(node, PRODUCT, "consul-connect", endpoint=endpoint, outcome="ok", address=addr)
                 return
         except ssl.SSLCertVerificationError as e:
             last = "x509: certificate signed by unknown authority" if "local issuer" in str(e) or "self" in str(e) else f"x509: {e.verify_message}"
-            common.event(node, PRODUCT, "consul-connect", outcome="tls-error", address=addr, error=f"tls: failed to verify certificate: {last}")
+            common.event(node, PRODUCT, "consul-connect", endpoint=endpoint, outcome="tls-error", address=addr, error=f"tls: failed to verify certificate: {last}")
             return
         except OSError as e:
             last = str(e)
             time.sleep(2)
-    common.event(node, PRODUCT, "consul-connect", outcome="unreachable", address=addr, error=last)
+    common.event(node, PRODUCT, "consul-connect", endpoint=endpoint, outcome="unreachable", address=addr, error=last)
 
 
 def agent(argv):
@@ -127,7 +135,7 @@ def agent(argv):
         common.listen(common.resolve_addr(cfg.get("addresses", {}).get("rpc", cfg.get("bind_addr", "0.0.0.0"))), ports.get("rpc", 4647), handler, rctx)
     env = sorted(k for k in ("CONSUL_HTTP_TOKEN", "VAULT_TOKEN", "NOMAD_TOKEN") if os.environ.get(k))
     common.event(node, PRODUCT, "start", uid=uid, user=user, configFiles=files, server=server, client=client, env=env, envFile="CONSUL_HTTP_TOKEN" in env, listen=bound)
-    threading.Thread(target=_consul_check, args=(node, cfg), daemon=True).start()
+    _consul_check(node, cfg)
     common.sd_notify("READY=1")
     print(f"==> Nomad agent started! (stand-in, {node})", flush=True)
     common.wait_forever(lambda: common.event(node, PRODUCT, "stop"))

@@ -14,6 +14,7 @@ import socketserver
 import ssl
 import sys
 import threading
+import traceback
 import urllib.parse
 
 from . import aws
@@ -62,6 +63,18 @@ def make_handler(kind, world, state, events):
             pass
 
         def _body(self):
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                # HTTP/1.1 chunked transfer (botocore streams aws-chunked S3 bodies this way).
+                out = bytearray()
+                for _ in range(1_000_000):
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        break
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
+                return bytes(out)
             n = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(n) if n else b""
 
@@ -90,6 +103,9 @@ def make_handler(kind, world, state, events):
         def do_DELETE(self):
             self._any("DELETE")
 
+        def do_HEAD(self):
+            self._any("HEAD")
+
         def _any(self, method):
             body = self._body()
             try:
@@ -100,8 +116,8 @@ def make_handler(kind, world, state, events):
                 else:
                     self._state(method, body)
             except Exception as e:  # a stand-in bug must show, not hang the caller
+                traceback.print_exc()
                 self._send(500, {"Content-Type": "text/plain"}, f"stand-in error: {type(e).__name__}: {e}\n")
-                raise
 
         def _aws(self, method, body):
             h = self._headers()
@@ -114,6 +130,15 @@ def make_handler(kind, world, state, events):
                     self._send(200, json_hdr, json.dumps(out))
                 except aws.AwsError as e:
                     self._send(e.status, json_hdr, json.dumps({"__type": e.code, "message": e.message}))
+                return
+            scope = h.get("authorization", "").split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+            if len(scope) == 5 and scope[3] == "s3":
+                try:
+                    _, inst = aws.verify_sigv4(world, method, self.path, h, body, "s3")
+                except aws.AwsError as e:
+                    self._send(*aws._s3_error(e.code if e.code != "InvalidSignatureException" else "SignatureDoesNotMatch", e.message, 403))
+                    return
+                self._send(*aws.s3(world, method, self.path, h, body, inst))
                 return
             form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))) if method == "POST" else {}
             if form.get("Action") and "autoscaling" in h.get("authorization", ""):
