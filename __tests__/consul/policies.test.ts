@@ -2,6 +2,9 @@
  * Every policy the stack synthesizes parses with a real HCL parser, and none writes to
  * everything of a kind unless it is an operator policy or a listed, justified exception.
  */
+import type { Cluster } from "../../clusters/spec";
+import { resolveNode } from "../../constructs/node-config/context";
+import { firstBootConsulAcl } from "../../constructs/node-config/consul-acl";
 import { parse } from "@cdktf/hcl2json";
 import { renderConsulRules, consulPolicies } from "../../constructs/policy/consul";
 import { renderHcl } from "../../constructs/policy/hcl";
@@ -26,9 +29,14 @@ describe("policy rules as the servers receive them", () => {
     many: clusterWith({ namespaces: ["apps", "batch", "team-a"], routes: [{ host: "www", service: "web" }, { host: "api", service: "public-api" }] }),
   };
 
+  /** The first-boot Consul policies of a cluster, as its core nodes render them. */
+  const firstBootTexts = (cluster: Cluster) =>
+    firstBootConsulAcl(resolveNode({ cluster, role: "core", nodeName: "core-1" })).policies.map((p) => ({ language: "consul" as const, name: p.name, text: p.rules }));
+
   for (const [label, cluster] of Object.entries(clusters)) {
     describe(`cluster "${label}"`, () => {
-      const texts = policyTexts(synthConsul(cluster).parsed);
+      // The cluster's policies: the stack's, and the ones the first boot creates from the same definitions.
+      const texts = [...policyTexts(synthConsul(cluster).parsed), ...firstBootTexts(cluster)];
 
       test("there are Consul, Vault and Nomad policies", () => {
         expect(new Set(texts.map((t) => t.language))).toEqual(new Set(["consul", "vault", "nomad"]));

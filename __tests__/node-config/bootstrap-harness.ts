@@ -72,7 +72,8 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
     BITTE_VAULT_USER: me,
     BITTE_RETRIES: "400",
     BITTE_RETRY_DELAY: "0.02",
-    BITTE_CONSUL_SERVICES: "node-exporter grafana",
+    // What the renderer gives core nodes: the first-boot Consul policies (constructs/policy/consul.ts).
+    ...(role === "core" ? { BITTE_CONSUL_ACL: consulAclFile(dir) } : {}),
     // Core nodes know their peers' fixed addresses (the spec's core nodes): 10.0.<1-3>.10 here.
     ...(role === "core" && ip ? { BITTE_CORE_PEERS: ["10.0.1.10", "10.0.2.10", "10.0.3.10"].filter((p) => p !== ip).join(" ") } : {}),
     ...extra,

@@ -8,6 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWithTools, run } from "../harness/tools";
+import example from "../../clusters/example";
+import { allConsulServiceNames } from "../../constructs/node-config/consul";
+import { consulPolicies, renderConsulRules } from "../../constructs/policy/consul";
+import { CONSUL_POLICIES } from "../../constructs/policy/names";
+import { resources, synthConsul } from "../consul/helpers";
 import { makeNode, paramPath, runBootstrap, type RunResult, type TestNode } from "./bootstrap-harness";
 
 /**
@@ -173,6 +178,38 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     for (const n of [client, monitoring, routing]) expect(run("grep", ["-rl", "BEGIN EC PRIVATE KEY\\|BEGIN PRIVATE KEY", join(n.dir, "tls")]).stdout).toBe("");
     const output = results.map((r) => r.stdout + r.stderr).join("\n");
     expect(output).not.toContain(trim(read(paramPath(state, "consul/agent-token"))));
+  });
+
+  // Defect 5 (issue 11): a core node rebuilt with its data volume kept (a new root volume: /etc is
+  // fresh, /data/bitte/bootstrapped survives) must not leave Consul running without its tokens.
+  test("a core node rebuilt with its data volume kept runs Consul with its agent and DNS tokens", async () => {
+    const { state, nodes } = last;
+    const n = nodes[1];
+    for (const d of ["tls", "consul.d", "nomad.d", "vault.d", "secrets"]) rmSync(join(n.dir, d), { recursive: true, force: true });
+    const log = join(state, `consul-starts-${n.name}.log`);
+    rmSync(log, { force: true });
+    const r = await runBootstrap(n, state);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    const starts = lines(log);
+    expect(starts.length).toBeGreaterThan(0);
+    expect(starts[starts.length - 1]).toMatch(/tokens=yes$/);
+  });
+
+  // Defect 10 (issue 11): one definition of each Consul policy, one creator of each name.
+  test("the first boot creates each Consul policy exactly as constructs/policy/consul.ts defines it, and the consul stack creates none of them", () => {
+    const { state } = last;
+    const created = readdirSync(join(state, "consul/policies")).sort();
+    const docs = consulPolicies({ namespaces: ["default", ...example.namespaces], routedServices: example.routes.map((r) => r.service), agentServices: allConsulServiceNames() });
+    for (const name of created) {
+      const doc = docs.find((d) => d.name === name);
+      expect({ name, defined: doc !== undefined }).toEqual({ name, defined: true });
+      if (doc) expect(trim(read(join(state, "consul/policies", name, "rules.hcl")))).toBe(trim(renderConsulRules(doc)));
+    }
+    const nomad = docs.find((d) => d.name === CONSUL_POLICIES.nomadServer);
+    expect(nomad?.global).toMatchObject({ acl: "write", mesh: "write" });
+    expect(created).toContain(CONSUL_POLICIES.nomadServer);
+    const stackPolicies = Object.values(resources(synthConsul().parsed, "consul_acl_policy")).map((p) => p.name);
+    expect(created.filter((name) => stackPolicies.includes(name))).toEqual([]);
   });
 
   // Defect 6 (issue 11): the init-lock owner replaced with a new data volume must not take its own

@@ -128,9 +128,9 @@ describe("Consul", () => {
   });
 
   test("the core's agent policy may register every config-file service of the cluster", () => {
-    const env = fileOf(core, PATHS.bootstrapEnv);
     for (const n of NODES) for (const s of jsonOf(n, `${PATHS.consulDir}/services.json`).services) expect(allConsulServiceNames()).toContain(s.name);
-    expect(env).toContain(`BITTE_CONSUL_SERVICES="${allConsulServiceNames().join(" ")}"`);
+    const agent = jsonOf(core, PATHS.consulAcl).policies.find((p: { name: string }) => p.name === "bitte-agent");
+    for (const s of allConsulServiceNames()) expect(agent.rules).toContain(`service "${s}" {\n  policy = "write"\n}`);
   });
 });
 

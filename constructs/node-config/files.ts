@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { clusterKeyId } from "../../stacks/base";
 import { PORTS } from "../ports";
-import { allConsulServiceNames, consulConfig, consulServices } from "./consul";
+import { consulConfig, consulServices } from "./consul";
+import { firstBootConsulAcl } from "./consul-acl";
 import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
 import { haproxyConfig } from "./haproxy";
@@ -17,6 +18,18 @@ import { vaultConfig } from "./vault";
 /** Static assets shipped next to this file: scripts and dashboards. */
 export function asset(relative: string): string {
   return readFileSync(join(__dirname, relative), "utf8");
+}
+
+/**
+ * A script as the user data ships it: full-line comments dropped (the shebang and shellcheck
+ * directives stay), because EC2 takes at most 16 KB of user data and the repository keeps the
+ * commented source. Safe for these scripts: none has a here-document.
+ */
+export function shippedScript(text: string): string {
+  return text
+    .split("\n")
+    .filter((line, i) => i === 0 || !/^\s*#/.test(line) || /^\s*# shellcheck /.test(line))
+    .join("\n");
 }
 
 /** Dashboard files shipped in `dashboards/`, by file name. */
@@ -53,7 +66,9 @@ function bootstrapEnv(ctx: NodeContext): string {
     BITTE_NOMAD_USER: ctx.isServer ? "nomad" : "root",
     BITTE_VAULT_USER: "vault",
     BITTE_SERVICES: services[ctx.role],
-    BITTE_CONSUL_SERVICES: ctx.isServer ? allConsulServiceNames().join(" ") : undefined,
+    BITTE_CONSUL_ACL: ctx.isServer ? PATHS.consulAcl : undefined,
+    // The Vault init-lock owner asks its peers before it initialises (their fixed addresses).
+    BITTE_CORE_PEERS: ctx.role === "core" ? ctx.cluster.coreNodes.filter((n) => n.name !== ctx.nodeName).map((n) => n.privateIp).join(" ") : undefined,
   };
   return Object.entries(vars)
     .filter(([, v]) => v !== undefined)
@@ -67,10 +82,10 @@ const dropInPath = (name: string) => `/etc/systemd/system/${name}.service.d/bitt
 function commonFiles(ctx: NodeContext): NodeFile[] {
   const dataDir = ctx.isServer ? PATHS.consulData : PATHS.consulDataNoVolume;
   return [
-    file(PATHS.bootstrapScript, asset("scripts/bitte-bootstrap.sh"), "0755"),
-    file(PATHS.dataVolumeScript, asset("scripts/bitte-data-volume.sh"), "0755"),
-    file(PATHS.nodeEnvScript, asset("scripts/bitte-node-env.sh"), "0755"),
-    file(PATHS.awsClient, asset("aws/bitte-aws.py"), "0755"),
+    file(PATHS.bootstrapScript, shippedScript(asset("scripts/bitte-bootstrap.sh")), "0755"),
+    file(PATHS.dataVolumeScript, shippedScript(asset("scripts/bitte-data-volume.sh")), "0755"),
+    file(PATHS.nodeEnvScript, shippedScript(asset("scripts/bitte-node-env.sh")), "0755"),
+    file(PATHS.awsClient, shippedScript(asset("aws/bitte-aws.py")), "0755"),
     file(PATHS.bootstrapEnv, bootstrapEnv(ctx)),
     file(unitPath("bitte-bootstrap"), bootstrapUnit()),
     file(`${PATHS.consulDir}/consul.json`, json(consulConfig(ctx))),
@@ -91,6 +106,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
 
 function coreFiles(ctx: NodeContext): NodeFile[] {
   return [
+    file(PATHS.consulAcl, json(firstBootConsulAcl(ctx))),
     file(`${PATHS.nomadDir}/nomad.json`, json(nomadConfig(ctx))),
     file(
       unitPath("nomad"),

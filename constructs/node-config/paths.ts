@@ -17,6 +17,8 @@ export const PATHS = Object.freeze({
   /** `BITTE_PRIVATE_IP=…`, written at boot from IMDSv2. */
   nodeEnv: "/etc/bitte/node.env",
   bootstrapEnv: "/etc/bitte/bootstrap.env",
+  /** Core only: the Consul policies and token policies the first boot creates (not secret). */
+  consulAcl: "/etc/bitte/consul-acl.json",
   bootstrapScript: "/usr/local/sbin/bitte-bootstrap",
   dataVolumeScript: "/usr/local/sbin/bitte-data-volume",
   nodeEnvScript: "/usr/local/sbin/bitte-node-env",

@@ -56,12 +56,36 @@ export interface ConsulPolicyInputs {
   readonly namespaces: readonly string[];
   /** Consul services that public routes point at. */
   readonly routedServices: readonly string[];
+  /**
+   * Services the agents register from their config files (the first-boot agent token writes them).
+   * @default []
+   */
+  readonly agentServices?: readonly string[];
 }
+
+/**
+ * Policies the first boot creates, before any Terraform can reach Consul: the tokens it makes for
+ * agents, DNS, Nomad, Vault and monitoring need them. The first boot owns these (it renders them
+ * from `consulPolicies` into a file the bootstrap reads); the `consul` stack creates every other
+ * policy and none of these, so no name is created twice.
+ */
+export const FIRST_BOOT_CONSUL_POLICIES: readonly string[] = Object.freeze([
+  CONSUL_POLICIES.agent,
+  CONSUL_POLICIES.dns,
+  CONSUL_POLICIES.nomadServer,
+  CONSUL_POLICIES.vault,
+  CONSUL_POLICIES.monitoring,
+]);
 
 /** Every Consul policy of the cluster, in a stable order. */
 export function consulPolicies(inputs: ConsulPolicyInputs): readonly ConsulPolicyDoc[] {
   const discovery = [all("node", "read"), all("service", "read")];
   return [
+    {
+      name: CONSUL_POLICIES.agent,
+      description: "Every agent's first-boot agent token: one token for all nodes, so node write everywhere; registers the config-file services.",
+      rules: [all("node", "write"), all("service", "read"), ...[...new Set(inputs.agentServices ?? [])].sort().map((s) => exact("service", s, "write"))],
+    },
     {
       name: CONSUL_POLICIES.serverAgent,
       description: "Consul server agents: catalog reads for anti-entropy; own node write comes from the token's node identity.",

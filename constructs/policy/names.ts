@@ -6,6 +6,8 @@
 
 /** Consul ACL policies; each has a role of the same name. */
 export const CONSUL_POLICIES = Object.freeze({
+  /** The one `agent` token every agent gets at first boot (node write on every node: one token). */
+  agent: "bitte-agent",
   /** Consul server agents' `agent` token (add `-node-identity <node>:<dc>` for the node's own write). */
   serverAgent: "bitte-consul-server-agent",
   /** Consul client agents' `agent` token (add `-node-identity <node>:<dc>`). */

@@ -24,6 +24,7 @@ export const WIDE_WRITE_EXCEPTIONS: readonly (WideWrite & { readonly why: string
   { language: "consul", policy: "bitte-nomad-server", grant: 'service_prefix ""', why: "Nomad servers write Connect config entries for any service (HashiCorp's documented minimum)" },
   { language: "consul", policy: "bitte-nomad-server", grant: "acl", why: "Nomad servers revoke service identity tokens (hashicorp/nomad#19721)" },
   { language: "consul", policy: "bitte-nomad-server", grant: "mesh", why: "Nomad servers write mesh config entries for gateways" },
+  { language: "consul", policy: "bitte-agent", grant: 'node_prefix ""', why: "the first boot gives every agent one shared agent token (one SSM parameter), so it writes every node; per-node tokens need per-node parameters" },
   { language: "consul", policy: "bitte-nomad-client", grant: 'service_prefix ""', why: "Nomad clients deregister any workload's services with their own token (hashicorp/nomad#24166)" },
 ]);
 

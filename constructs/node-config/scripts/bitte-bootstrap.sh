@@ -209,6 +209,13 @@ core_tls() {
   fi
   cmp -s <(openssl x509 -in "$WORK/ca-published.pem") "$WORK/ca.pem" || die "tls/ca-cert does not match tls/ca; an operator must repair the parameters"
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
+  # Consul's built-in Connect CA signs the auto_encrypt certificates every non-server agent serves
+  # on HTTPS and gRPC. Given the Bitte CA (connect.ca_config private_key/root_cert, read when the
+  # first leader initialises the CA), those chain to the one CA Nomad and VictoriaMetrics trust.
+  # Consul-only: 0600, owned by consul. Written before Consul first starts.
+  jq -n --rawfile k "$WORK/ca-key.pem" --rawfile c "$WORK/ca.pem" '{connect: {ca_provider: "consul", ca_config: {private_key: $k, root_cert: $c}}}' >"$WORK/connect-ca.json"
+  put "$WORK/connect-ca.json" "$BITTE_CONSUL_DIR/connect-ca.json" "$BITTE_CONSUL_USER" 0600
+  rm -f "$WORK/connect-ca.json"
 
   local cert="$BITTE_TLS_DIR/server.pem"
   if server_tls_current "$cert"; then
@@ -256,12 +263,11 @@ acl_bootstrap() { # <product> <already-done pattern>
   die "$product ACL bootstrap did not succeed"
 }
 
-consul_policy() { # <name> <rules>
+consul_policy() { # <name> <rules file>
   local i
-  printf '%s\n' "$2" >"$WORK/rules.hcl"
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
     consul acl policy read -name "$1" >/dev/null 2>&1 && return 0
-    consul acl policy create -name "$1" -rules "@$WORK/rules.hcl" >/dev/null 2>&1 && return 0
+    consul acl policy create -name "$1" -rules "@$2" >/dev/null 2>&1 && return 0
     sleep "$BITTE_RETRY_DELAY"
   done
   die "cannot create Consul policy $1"
@@ -284,29 +290,26 @@ consul_token() { # <parameter> <policy> <out-file>
   ssm_get "$1" "$3" || die "cannot read back $BITTE_SSM_PREFIX/$1"
 }
 
+# The policies and each token's policy come from BITTE_CONSUL_ACL, rendered from the one definition
+# in constructs/policy/consul.ts; the consul stack creates none of these.
 core_consul_acls() {
+  local name
   export CONSUL_HTTP_TOKEN_FILE="$WORK/consul-management"
-  consul_policy bitte-agent "node_prefix \"\" { policy = \"write\" }
-service_prefix \"\" { policy = \"read\" }
-$(for s in $BITTE_CONSUL_SERVICES; do printf 'service "%s" { policy = "write" }\n' "$s"; done)"
-  consul_policy bitte-dns 'node_prefix "" { policy = "read" }
-service_prefix "" { policy = "read" }
-query_prefix "" { policy = "read" }'
-  consul_policy bitte-nomad 'agent_prefix "" { policy = "read" }
-node_prefix "" { policy = "read" }
-service_prefix "" { policy = "write" }'
-  consul_policy bitte-vault 'agent_prefix "" { policy = "read" }
-service "vault" { policy = "write" }'
-  consul_policy bitte-monitoring 'agent_prefix "" { policy = "read" }
-node_prefix "" { policy = "read" }
-service_prefix "" { policy = "read" }'
-  consul_token consul/agent-token bitte-agent "$WORK/agent-token"
-  consul_token consul/dns-token bitte-dns "$WORK/dns-token"
-  consul_token consul/nomad-token bitte-nomad "$WORK/nomad-consul-token"
-  consul_token consul/vault-token bitte-vault "$WORK/vault-consul-token"
-  consul_token consul/monitoring-token bitte-monitoring "$WORK/monitoring-token"
+  [[ -f ${BITTE_CONSUL_ACL:?} ]] || die "$BITTE_CONSUL_ACL is missing (rendered by the user data)"
+  while IFS= read -r name; do
+    jq -r --arg n "$name" '.policies[] | select(.name == $n) | .rules' "$BITTE_CONSUL_ACL" >"$WORK/rules.hcl"
+    consul_policy "$name" "$WORK/rules.hcl"
+  done < <(jq -r '.policies[].name' "$BITTE_CONSUL_ACL")
+  rm -f "$WORK/rules.hcl"
+  consul_token consul/agent-token "$(token_policy consul/agent-token)" "$WORK/agent-token"
+  consul_token consul/dns-token "$(token_policy consul/dns-token)" "$WORK/dns-token"
+  consul_token consul/nomad-token "$(token_policy consul/nomad-token)" "$WORK/nomad-consul-token"
+  consul_token consul/vault-token "$(token_policy consul/vault-token)" "$WORK/vault-consul-token"
+  consul_token consul/monitoring-token "$(token_policy consul/monitoring-token)" "$WORK/monitoring-token"
   unset CONSUL_HTTP_TOKEN_FILE
 }
+
+token_policy() { jq -er --arg p "$1" '.tokens[$p]' "$BITTE_CONSUL_ACL" || die "$BITTE_CONSUL_ACL names no policy for $1"; }
 
 write_consul_tokens() {
   jq -n --rawfile a "$WORK/agent-token" --rawfile d "$WORK/dns-token" \
@@ -419,12 +422,18 @@ core_main() {
   core_tls
   core_gossip
   agree nomad/management-token gen_uuid "$WORK/nomad-management"
+  # A node rebuilt with its data volume kept has a fresh /etc: when the tokens are stored already,
+  # the agent starts with them instead of without.
+  if ssm_get consul/agent-token "$WORK/agent-token" && ssm_get consul/dns-token "$WORK/dns-token"; then write_consul_tokens; fi
   service start consul
   acl_bootstrap consul "no longer allowed"
   core_consul_acls
+  local before="$WORK/tokens.before"
+  cp "$BITTE_CONSUL_DIR/tokens.json" "$before" 2>/dev/null || : >"$before"
   write_consul_tokens
-  # The agent picks up its tokens; on later boots it started with them already.
-  if first_boot; then service restart consul; fi
+  # The agent runs with its tokens: restarted whenever they changed (first boot, a rebuilt /etc).
+  if ! cmp -s "$before" "$BITTE_CONSUL_DIR/tokens.json"; then service restart consul; fi
+  rm -f "$before"
   write_env_secret "$WORK/vault-consul-token" "$BITTE_SECRETS_DIR/vault.env" CONSUL_HTTP_TOKEN
   write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN
   service start vault
