@@ -72,7 +72,10 @@ export class Machine {
       for (const [path, content] of Object.entries(props.environment ?? {})) put(path, content);
     }
     const args = ["--register=no", "--keep-unit", "-D", this.root, "-b", `--network-namespace-path=/run/netns/${props.netns}`,
-      `--machine=${props.name}`, "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only"];
+      `--machine=${props.name}`, "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
+      // An EC2 instance's systemd starts with its default hard NOFILE limit (524288), not the test
+      // runner's; HAProxy raises its soft limit toward it ("Cannot raise FD limit" otherwise).
+      "--rlimit=NOFILE=1024:524288"];
     if (props.dataVolume ?? true) {
       if (!existsSync(this.volumeFile)) {
         const fd = openSync(this.volumeFile, "w");
