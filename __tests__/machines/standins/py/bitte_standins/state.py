@@ -1,0 +1,342 @@
+"""The shared state of the core stand-ins: what Consul's, Nomad's and Vault's raft would agree on.
+
+One authority (this process, in the test's service namespace) so three containers see one ACL
+bootstrap, one Connect CA and one Vault init. Errors carry the products' own status codes and texts:
+- Consul ACL bootstrap: agent/consul/acl_endpoint.go BootstrapTokens -> "ACL bootstrap no longer
+  allowed (reset index: %d)" (HTTP 403 with "Permission denied: " prefix); without a leader the RPC
+  layer answers structs.ErrNoLeader "No cluster leader" (HTTP 500).
+- Nomad: nomad/acl_endpoint.go Bootstrap -> "ACL bootstrap already done (reset index: %d)" (400).
+- Vault: vault/init.go "Vault is already initialized" (400).
+A leader exists only when bootstrap_expect servers have joined (Consul and Nomad), as in raft.
+"""
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+import threading
+import uuid
+
+
+class RpcError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _uuid():
+    return str(uuid.uuid4())
+
+
+class SharedState:
+    def __init__(self, state_dir, events):
+        self.path = os.path.join(state_dir, "cluster.json")
+        self.faults_path = os.path.join(state_dir, "faults.json")
+        self.events = events
+        self.lock = threading.Lock()
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                self.s = json.load(f)
+        except FileNotFoundError:
+            self.s = {"index": 1, "consul": self._acl_product(), "nomad": self._acl_product(), "vault": {"clusters": [], "members": {}}}
+
+    @staticmethod
+    def _acl_product():
+        return {"servers": {}, "expect": None, "leader": None, "bootstrap": None, "policies": {}, "tokens": {}, "ca": None, "caConfig": None}
+
+    def _save(self):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.s, f)
+        os.replace(tmp, self.path)
+
+    def _next(self):
+        self.s["index"] += 1
+        return self.s["index"]
+
+    def call(self, product, op, req):
+        with self.lock:
+            fn = getattr(self, f"_{product}_{op}", None) or getattr(self, f"_acl_{op}", None)
+            if fn is None or product not in ("consul", "nomad", "vault"):
+                raise RpcError(404, f"unknown operation {product}/{op}")
+            out = fn(product, req) if fn.__name__.startswith("_acl_") else fn(req)
+            self._save()
+            return out
+
+    # --- membership and leadership (Consul, Nomad) --------------------------------------------
+
+    def _acl_join(self, product, req):
+        p = self.s[product]
+        if req.get("server"):
+            p["servers"][req["node"]] = req["ip"]
+            if req.get("expect"):
+                p["expect"] = req["expect"]
+            if req.get("caConfig"):
+                p["caConfig"] = p["caConfig"] or req["caConfig"]
+            if p["leader"] is None and p["expect"] and len(p["servers"]) >= p["expect"]:
+                p["leader"] = sorted(p["servers"])[0]
+                self.events("state", product, "leader", leader=p["leader"], servers=sorted(p["servers"]))
+        return {"leader": p["leader"], "servers": p["servers"]}
+
+    def _acl_leave(self, product, req):
+        p = self.s[product]
+        p["servers"].pop(req["node"], None)
+        return {}
+
+    def _need_leader(self, product):
+        if self.s[product]["leader"] is None:
+            raise RpcError(500, "No cluster leader")
+
+    # --- ACLs (Consul, Nomad) -----------------------------------------------------------------
+
+    def _acl_bootstrap(self, product, req):
+        p = self.s[product]
+        node = req["node"]
+        if p["leader"] is None:
+            self.events(node, product, "acl-bootstrap", outcome="no-leader")
+            raise RpcError(500, "No cluster leader")
+        if p["bootstrap"] is not None:
+            self.events(node, product, "acl-bootstrap", outcome="already-bootstrapped")
+            if product == "consul":
+                raise RpcError(403, f"Permission denied: ACL bootstrap no longer allowed (reset index: {p['bootstrap']['index']})")
+            raise RpcError(400, f"ACL bootstrap already done (reset index: {p['bootstrap']['index']})")
+        secret = (req.get("secret") or "").strip() or _uuid()
+        try:
+            uuid.UUID(secret)
+        except ValueError:
+            raise RpcError(400, "Invalid Bootstrap Secret: must be a UUID") from None
+        tok = {"AccessorID": _uuid(), "SecretID": secret, "Description": "Bootstrap Token (Global Management)",
+               "Policies": [{"ID": "00000000-0000-0000-0000-000000000001", "Name": "global-management"}], "management": True}
+        p["tokens"][tok["AccessorID"]] = tok
+        p["bootstrap"] = {"index": self._next(), "accessor": tok["AccessorID"], "node": node}
+        self.events(node, product, "acl-bootstrap", outcome="ok", accessor=tok["AccessorID"])
+        return tok
+
+    def _token(self, product, secret, need="acl:write"):
+        p = self.s[product]
+        self._need_leader(product)
+        for t in p["tokens"].values():
+            if t["SecretID"] == (secret or "").strip():
+                if need and not t.get("management"):
+                    raise RpcError(403, f"Permission denied: token with AccessorID '{t['AccessorID']}' lacks permission '{need}'")
+                return t
+        raise RpcError(403, "ACL not found")
+
+    def _acl_policy_read(self, product, req):
+        self._token(product, req.get("token"), "acl:read")
+        for pol in self.s[product]["policies"].values():
+            if pol["Name"] == req["name"]:
+                return pol
+        raise RpcError(404, f"Failed to find policy with name {req['name']}")
+
+    def _acl_policy_create(self, product, req):
+        self._token(product, req.get("token"))
+        p = self.s[product]
+        if any(x["Name"] == req["name"] for x in p["policies"].values()):
+            raise RpcError(500, f'Invalid Policy: A Policy with Name "{req["name"]}" already exists')
+        pol = {"ID": _uuid(), "Name": req["name"], "Rules": req.get("rules", ""), "Description": req.get("description", ""), "CreateIndex": self._next()}
+        p["policies"][pol["ID"]] = pol
+        self.events(req["node"], product, "acl-policy-create", name=req["name"])
+        return pol
+
+    def _acl_policy_list(self, product, req):
+        self._token(product, req.get("token"), "acl:read")
+        return list(self.s[product]["policies"].values())
+
+    def _acl_token_create(self, product, req):
+        self._token(product, req.get("token"))
+        p = self.s[product]
+        pols = []
+        for name in req.get("policy_names", []):
+            pol = next((x for x in p["policies"].values() if x["Name"] == name), None)
+            if pol is None:
+                raise RpcError(400, f"Invalid Policy: ID {name} not found" if product == "consul" else f"policy {name} does not exist")
+            pols.append({"ID": pol["ID"], "Name": name})
+        tok = {"AccessorID": _uuid(), "SecretID": _uuid(), "Description": req.get("description", ""), "Policies": pols, "Local": False, "CreateIndex": self._next()}
+        p["tokens"][tok["AccessorID"]] = tok
+        self.events(req["node"], product, "acl-token-create", accessor=tok["AccessorID"], policies=[x["Name"] for x in pols])
+        return tok
+
+    def _acl_token_read(self, product, req):
+        self._token(product, req.get("token"), "acl:read")
+        t = self.s[product]["tokens"].get(req["id"])
+        if t is None:
+            raise RpcError(403, "ACL not found")
+        return t
+
+    def _acl_token_self(self, product, req):
+        return self._token(product, req.get("token"), None)
+
+    def _acl_token_delete(self, product, req):
+        t = self._token(product, req.get("token"))
+        if req["id"] == t["AccessorID"]:
+            raise RpcError(403, "Permission denied: Deletion of the request's authorization token is not permitted")
+        if self.s[product]["tokens"].pop(req["id"], None) is None:
+            raise RpcError(403, "ACL not found")
+        self.events(req["node"], product, "acl-token-delete", accessor=req["id"])
+        return True
+
+    # --- Consul Connect CA (auto_encrypt) -----------------------------------------------------
+
+    def _consul_sign(self, req):
+        """Signs an agent's CSR with the Connect CA, as AutoEncrypt.Sign does.
+
+        The root is the leader's connect.ca_config private_key/root_cert when given (Consul's
+        built-in provider accepts them: agent/connect/ca/provider_consul.go), else one Consul
+        generates itself (CN "pri-<id>.consul.ca.<trust domain prefix>.consul") that nothing
+        else trusts."""
+        self._need_leader("consul")
+        p = self.s["consul"]
+        if p["ca"] is None:
+            cfg = p.get("caConfig") or {}
+            if cfg.get("private_key") and cfg.get("root_cert"):
+                p["ca"] = {"cert": cfg["root_cert"], "key": cfg["private_key"], "generated": False}
+            else:
+                p["ca"] = dict(generate_root(f"pri-{secrets.token_hex(4)}.consul.ca.{secrets.token_hex(4)}.consul"), generated=True)
+            self.events("state", "consul", "connect-ca", generated=p["ca"]["generated"])
+        leaf = sign_csr(p["ca"]["cert"], p["ca"]["key"], req["csr"], req["cn"], req["san"])
+        return {"cert": leaf, "root": p["ca"]["cert"]}
+
+    def _consul_roots(self, req):
+        p = self.s["consul"]
+        return {"roots": [p["ca"]["cert"]] if p["ca"] else []}
+
+    # --- Vault --------------------------------------------------------------------------------
+
+    def _vault_init(self, req):
+        """An init on a node that is not in any raft cluster makes a new cluster (HashiCorp:
+        "operator init" bootstraps the local node's raft), whether or not another exists."""
+        node = req["node"]
+        v = self.s["vault"]
+        if req.get("cluster"):
+            self.events(node, "vault", "operator-init", outcome="already-initialized", raftJoined=True)
+            raise RpcError(400, "Vault is already initialized")
+        other = [c for c in v["clusters"]]
+        cluster = {"id": _uuid(), "leader": node, "members": [node], "rootToken": "hvs." + secrets.token_urlsafe(18),
+                   "recovery": [secrets.token_bytes(33).hex() for _ in range(req.get("recovery_shares", 5))],
+                   "threshold": req.get("recovery_threshold", 3), "tokens": {}, "policies": {}, "autopilot": None}
+        v["clusters"].append(cluster)
+        v["members"][node] = cluster["id"]
+        self.events(node, "vault", "operator-init", outcome="ok", raftJoined=False, leader=bool(other), clusters=len(v["clusters"]),
+                    cluster=cluster["id"])
+        return {"cluster": cluster["id"], "root_token": cluster["rootToken"], "recovery_keys": cluster["recovery"],
+                "recovery_threshold": cluster["threshold"]}
+
+    def _vault_join(self, req):
+        """retry_join: joins the first initialised cluster, if any."""
+        v = self.s["vault"]
+        if req["node"] in v["members"]:
+            return {"cluster": v["members"][req["node"]]}
+        if not v["clusters"]:
+            return {"cluster": None}
+        c = v["clusters"][0]
+        c["members"].append(req["node"])
+        v["members"][req["node"]] = c["id"]
+        self.events(req["node"], "vault", "raft-join", cluster=c["id"], leader=c["leader"])
+        # faults.json {"vault": {"joinDelaySeconds": N}}: how long the raft snapshot takes to install.
+        try:
+            with open(self.faults_path, encoding="utf-8") as f:
+                delay = json.load(f).get("vault", {}).get("joinDelaySeconds", 0)
+        except (FileNotFoundError, ValueError):
+            delay = 0
+        return {"cluster": c["id"], "delay": delay}
+
+    def _vault_forget(self, req):
+        """A node whose data volume was replaced is a new raft peer: it must join again."""
+        v = self.s["vault"]
+        cid = v["members"].pop(req["node"], None)
+        for c in v["clusters"]:
+            if c["id"] == cid and req["node"] in c["members"]:
+                c["members"].remove(req["node"])
+        return {}
+
+    def _vault_cluster(self, cid):
+        c = next((c for c in self.s["vault"]["clusters"] if c["id"] == cid), None)
+        if c is None:
+            raise RpcError(503, "Vault is sealed")
+        return c
+
+    def _vault_auth(self, req):
+        c = self._vault_cluster(req.get("cluster"))
+        tok = (req.get("token") or "").strip()
+        if tok == c["rootToken"]:
+            return c, {"policies": ["root"]}
+        if tok in c["tokens"]:
+            return c, c["tokens"][tok]
+        raise RpcError(403, "permission denied")
+
+    def _vault_autopilot(self, req):
+        c, tok = self._vault_auth(req)
+        if "root" not in tok["policies"]:
+            raise RpcError(403, "permission denied")
+        c["autopilot"] = req["config"]
+        self.events(req["node"], "vault", "autopilot-set-config", **req["config"])
+        return {}
+
+    def _vault_policy_write(self, req):
+        c, tok = self._vault_auth(req)
+        if "root" not in tok["policies"]:
+            raise RpcError(403, "permission denied")
+        c["policies"][req["name"]] = req["policy"]
+        self.events(req["node"], "vault", "policy-write", name=req["name"])
+        return {}
+
+    def _vault_policy_read(self, req):
+        c, _ = self._vault_auth(req)
+        if req["name"] not in c["policies"]:
+            raise RpcError(404, "")
+        return {"name": req["name"], "rules": c["policies"][req["name"]]}
+
+    def _vault_policy_delete(self, req):
+        c, tok = self._vault_auth(req)
+        if "root" not in tok["policies"]:
+            raise RpcError(403, "permission denied")
+        c["policies"].pop(req["name"], None)
+        return {}
+
+    def _vault_token_create(self, req):
+        c, tok = self._vault_auth(req)
+        pols = req.get("policies") or ["default"]
+        if "root" not in tok["policies"] and not set(pols) <= set(tok["policies"]):
+            raise RpcError(400, "child policies must be subset of parent")
+        t = "hvs." + secrets.token_urlsafe(18)
+        c["tokens"][t] = {"policies": sorted(set(pols) | {"default"}), "accessor": secrets.token_urlsafe(18)}
+        self.events(req["node"], "vault", "token-create", policies=c["tokens"][t]["policies"])
+        return {"auth": {"client_token": t, "accessor": c["tokens"][t]["accessor"], "policies": c["tokens"][t]["policies"]}}
+
+    def _vault_token_revoke(self, req):
+        c, _ = self._vault_auth(req)
+        c["tokens"].pop(req["revoke"], None)
+        if req["revoke"] == c["rootToken"]:
+            c["rootToken"] = None
+        self.events(req["node"], "vault", "token-revoke")
+        return {}
+
+
+# --- certificates (openssl CLI: the stand-ins stay stdlib-only) --------------------------------
+
+
+def _openssl(args, inp=None):
+    r = subprocess.run(["openssl", *args], input=inp, capture_output=True, text=True, timeout=60, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def generate_root(cn):
+    with tempfile.TemporaryDirectory() as d:
+        _openssl(["req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{d}/k", "-out", f"{d}/c",
+                  "-days", "3650", "-subj", f"/CN={cn}", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        with open(f"{d}/c", encoding="ascii") as c, open(f"{d}/k", encoding="ascii") as k:
+            return {"cert": c.read(), "key": k.read()}
+
+
+def sign_csr(ca_cert, ca_key, csr, cn, san):
+    with tempfile.TemporaryDirectory() as d:
+        for name, text in (("ca", ca_cert), ("cakey", ca_key), ("csr", csr)):
+            with open(f"{d}/{name}", "w", encoding="ascii") as f:
+                f.write(text)
+        with open(f"{d}/ext", "w", encoding="ascii") as f:
+            f.write(f"subjectAltName={san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=critical,CA:FALSE\n")
+        return _openssl(["x509", "-req", "-in", f"{d}/csr", "-CA", f"{d}/ca", "-CAkey", f"{d}/cakey", "-set_serial", "0x" + secrets.token_hex(16),
+                         "-days", "3", "-sha256", "-extfile", f"{d}/ext"])

@@ -1,0 +1,347 @@
+"""Stand-in `vault` (1.20.4): `vault server` and the CLI calls the bootstrap makes.
+
+Server contract (hashicorp/vault 1.20.4, see schema/vault.json):
+- unknown config keys are only warned about (command/server.go logs each ConfigError from
+  configutil/lint.go "unknown or unsupported field <k> found in configuration at <file>");
+- a storage block is required; raft needs cluster_addr and a writable `path` (vault.db);
+- each tcp listener loads tls_cert_file/tls_key_file as the vault uid
+  ("Error initializing listener of type tcp: error loading TLS cert: ...");
+- initialisation is local to the node's raft: a node whose data is fresh reports
+  "not initialized" (operator init -status exit 2) until its retry_join completes, and an
+  `operator init` there creates a second cluster, as real Vault would;
+- awskms seal: unsealed as soon as the node holds raft data of an initialised cluster.
+CLI exit codes as the real CLI: `operator init -status` 0 initialised / 2 not / 1 error;
+API errors exit 2 with "Error making API request." bodies.
+"""
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+from . import common
+from .common import Fatal
+
+PRODUCT = "vault"
+
+
+def load(paths):
+    sch = common.schema("vault")
+    merged, files, warnings = {}, [], []
+    for f, obj in common.load_config(paths):
+        for k in common.unknown_keys(sch, obj):
+            warnings.append(f"unknown or unsupported field {k.rsplit('.', 1)[-1]} found in configuration at {f}")
+        merged = common.merge(merged, obj)
+        files.append(f)
+    return merged, files, warnings
+
+
+def _listeners(cfg):
+    out = []
+    ls = cfg.get("listener", [])
+    for item in ls if isinstance(ls, list) else [ls]:
+        for typ, body in item.items():
+            for b in body if isinstance(body, list) else [body]:
+                out.append((typ, b))
+    return out
+
+
+class Node:
+    def __init__(self, cfg):
+        raft = cfg["storage"]["raft"]
+        self.path = raft["path"]
+        self.node = raft.get("node_id") or os.uname().nodename
+        self.marker = os.path.join(self.path, "vault.db")
+        self.lock = threading.Lock()
+
+    def cluster(self):
+        try:
+            with open(self.marker, encoding="utf-8") as f:
+                return (json.load(f) or {}).get("cluster")
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def set_cluster(self, cid):
+        tmp = self.marker + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"cluster": cid}, f)
+        os.replace(tmp, self.marker)
+
+
+def server(argv):
+    paths = common.flag_values(argv, "config")
+    cfg, files, warnings = load(paths)
+    uid, user = common.whoami()
+    storage = cfg.get("storage") or cfg.get("backend")
+    if not storage:
+        raise Fatal("A storage backend must be specified")
+    if "raft" not in storage:
+        raise Fatal(f"stand-in vault supports raft storage only, got {sorted(storage)}")
+    if not cfg.get("cluster_addr"):
+        raise Fatal("Cluster address must be set when using raft storage")
+    n = Node(cfg)
+    try:
+        common.check_writable_dir(n.path, "vault.db")
+    except Fatal as e:
+        raise Fatal(f"Error initializing storage of type raft: failed to create fsm: failed to open bolt file: {e}") from None
+    for w in warnings:
+        print(f"[WARN]  {w}", file=sys.stderr, flush=True)
+    handler = type("VaultApi", (common.Api,), {"route": staticmethod(lambda m, p, b, h: route(n, m, p, b, h))})
+    bound = []
+    for typ, lst in _listeners(cfg):
+        if typ != "tcp":
+            raise Fatal(f"Error initializing listener of type {typ}: unknown listener type: {typ!r}")
+        ctx = None
+        if not lst.get("tls_disable"):
+            for k in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+                if lst.get(k):
+                    try:
+                        common.read_file(lst[k])
+                    except Fatal as e:
+                        raise Fatal(f"Error initializing listener of type tcp: error loading TLS cert: {e}") from None
+            ctx = common.tls_context(lst["tls_cert_file"], lst["tls_key_file"], lst.get("tls_client_ca_file"), bool(lst.get("tls_require_and_verify_client_cert")))
+        host, port = lst.get("address", "127.0.0.1:8200").rsplit(":", 1)
+        common.listen(host, int(port), handler, ctx)
+        bound.append(f"{'https' if ctx else 'http'}://{host}:{port}")
+    env = sorted(k for k in ("CONSUL_HTTP_TOKEN", "VAULT_TOKEN", "AWS_REGION") if os.environ.get(k))
+    common.event(n.node, PRODUCT, "start", uid=uid, user=user, configFiles=files, env=env, envFile="CONSUL_HTTP_TOKEN" in env,
+                 initialized=n.cluster() is not None, warnings=warnings, listen=bound)
+    threading.Thread(target=_retry_join, args=(n, cfg), daemon=True).start()
+    threading.Thread(target=_service_registration, args=(n, cfg), daemon=True).start()
+    common.sd_notify("READY=1")
+    print(f"==> Vault server started! (stand-in, {n.node})", flush=True)
+    common.wait_forever(lambda: common.event(n.node, PRODUCT, "stop"))
+    return 0
+
+
+def _retry_join(n, cfg):
+    """storage.raft.retry_join: until this node holds a cluster's data. A node with a fresh data
+    dir first forgets any membership the cluster had for its node id (it is a new peer)."""
+    if not cfg["storage"]["raft"].get("retry_join"):
+        return
+    if n.cluster() is None:
+        common.rpc(PRODUCT, "forget", {"node": n.node})
+    for _ in range(3600):
+        if n.cluster() is not None:
+            return
+        status, out = common.rpc(PRODUCT, "join", {"node": n.node})
+        if status == 200 and out.get("cluster"):
+            time.sleep(float(out.get("delay", 0)))
+            with n.lock:
+                if n.cluster() is None:
+                    n.set_cluster(out["cluster"])
+                    common.event(n.node, PRODUCT, "raft-joined", cluster=out["cluster"])
+            return
+        time.sleep(2)
+
+
+def _service_registration(n, cfg):
+    sr = (cfg.get("service_registration") or {}).get("consul")
+    if not sr:
+        return
+    import socket
+    import ssl
+
+    host, port = sr.get("address", "127.0.0.1:8500").rsplit(":", 1)
+    if sr.get("scheme") != "https":
+        return
+    for _ in range(150):
+        try:
+            ctx = ssl.create_default_context(cafile=sr.get("tls_ca_file")) if sr.get("tls_ca_file") else ssl.create_default_context()
+            with socket.create_connection((host, int(port)), timeout=5) as s, ctx.wrap_socket(s, server_hostname=host):
+                common.event(n.node, PRODUCT, "consul-connect", outcome="ok")
+                return
+        except ssl.SSLCertVerificationError as e:
+            common.event(n.node, PRODUCT, "consul-connect", outcome="tls-error", error=f"tls: failed to verify certificate: x509: {e.verify_message}")
+            return
+        except OSError:
+            time.sleep(2)
+
+
+def _err(status, *errors):
+    return status, {"errors": list(errors)}
+
+
+def route(n, method, path, body, headers):
+    p = urllib.parse.urlsplit(path).path
+    req = json.loads(body) if body else {}
+    token = headers.get("x-vault-token", "")
+    cid = n.cluster()
+    if p == "/v1/sys/init" and method == "GET":
+        return 200, {"initialized": cid is not None}
+    if p == "/v1/sys/init" and method in ("PUT", "POST"):
+        with n.lock:
+            status, out = common.rpc(PRODUCT, "init", {"node": n.node, "cluster": n.cluster(), "recovery_shares": req.get("recovery_shares", 5),
+                                                       "recovery_threshold": req.get("recovery_threshold", 3)})
+            if status != 200:
+                return _err(status or 500, out.get("error", ""))
+            n.set_cluster(out["cluster"])
+        keys = out["recovery_keys"]
+        import base64
+
+        return 200, {"keys": [], "keys_base64": [], "recovery_keys": keys, "recovery_keys_base64": [base64.b64encode(bytes.fromhex(k)).decode() for k in keys],
+                     "root_token": out["root_token"]}
+    if p == "/v1/sys/health":
+        return (200 if cid else 501), {"initialized": cid is not None, "sealed": cid is None and False, "standby": False}
+    if cid is None:
+        return _err(503, "Vault is sealed")
+
+    def call(op, **kw):
+        status, out = common.rpc(PRODUCT, op, {"node": n.node, "cluster": cid, "token": token, **kw})
+        return (200, out) if status == 200 else _err(status or 500, out.get("error", ""))
+
+    if p == "/v1/sys/storage/raft/autopilot/configuration" and method in ("PUT", "POST"):
+        return call("autopilot", config=req)
+    if p.startswith("/v1/sys/policies/acl/"):
+        name = p.rsplit("/", 1)[1]
+        if method in ("PUT", "POST"):
+            return call("policy_write", name=name, policy=req.get("policy", ""))
+        if method == "GET":
+            return call("policy_read", name=name)
+        if method == "DELETE":
+            return call("policy_delete", name=name)
+    if p == "/v1/auth/token/create" and method in ("PUT", "POST"):
+        return call("token_create", policies=req.get("policies"))
+    if p == "/v1/auth/token/revoke-self":
+        return call("token_revoke", revoke=token)
+    if p == "/v1/auth/token/revoke":
+        return call("token_revoke", revoke=req.get("token", ""))
+    if p == "/v1/sys/storage/raft/join":
+        return 200, {"joined": True}
+    return _err(404, "no handler for route")
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+
+def _api(method, path, body=None):
+    addr = os.environ.get("VAULT_ADDR", "https://127.0.0.1:8200")
+    tok = os.environ.get("VAULT_TOKEN", "")
+    return common.client_request(addr, method, path, body, os.environ.get("VAULT_CACERT"), {"X-Vault-Token": tok} if tok else {})
+
+
+def _api_error(method, path, status, text):
+    addr = os.environ.get("VAULT_ADDR", "https://127.0.0.1:8200").rstrip("/")
+    try:
+        errs = json.loads(text).get("errors", [])
+    except ValueError:
+        errs = [text]
+    lines = "".join(f"\n* {e}" for e in errs)
+    return f"Error making API request.\n\nURL: {method} {addr}{path}\nCode: {status}. Errors:\n{lines}"
+
+
+def _opts(args):
+    out, pos = {}, []
+    for a in args:
+        if a.startswith("-"):
+            k, _, v = a.lstrip("-").partition("=")
+            out[k] = v if _ else "true"
+        else:
+            pos.append(a)
+    return out, pos
+
+
+def cli(argv):
+    if argv[:1] in (["version"], ["-version"], ["--version"]):
+        print("Vault v1.20.4 (stand-in)")
+        return 0
+    if argv[:1] == ["server"]:
+        return server(argv[1:])
+    if argv[:2] == ["operator", "init"]:
+        o, _ = _opts(argv[2:])
+        if o.get("status") == "true":
+            try:
+                status, text = _api("GET", "/v1/sys/init")
+            except Fatal as e:
+                print(f"Error checking init status: {e}", file=sys.stderr)
+                return 1
+            if status != 200:
+                print(f"Error checking init status: {_api_error('GET', '/v1/sys/init', status, text)}", file=sys.stderr)
+                return 1
+            if json.loads(text)["initialized"]:
+                print("Vault is initialized")
+                return 0
+            print("Vault is not initialized")
+            return 2
+        body = {"recovery_shares": int(o.get("recovery-shares", 5)), "recovery_threshold": int(o.get("recovery-threshold", 3))}
+        try:
+            status, text = _api("PUT", "/v1/sys/init", body)
+        except Fatal as e:
+            print(f"Error initializing: {e}", file=sys.stderr)
+            return 2
+        if status != 200:
+            print(f"Error initializing: {_api_error('PUT', '/v1/sys/init', status, text)}", file=sys.stderr)
+            return 2
+        r = json.loads(text)
+        if o.get("format") == "json":
+            print(json.dumps({"unseal_keys_b64": [], "unseal_keys_hex": [], "unseal_shares": 1, "unseal_threshold": 1,
+                              "recovery_keys_b64": r["recovery_keys_base64"], "recovery_keys_hex": r["recovery_keys"],
+                              "recovery_keys_shares": body["recovery_shares"], "recovery_keys_threshold": body["recovery_threshold"],
+                              "root_token": r["root_token"]}, indent=2))
+        else:
+            for i, k in enumerate(r["recovery_keys_base64"], 1):
+                print(f"Recovery Key {i}: {k}")
+            print(f"\nInitial Root Token: {r['root_token']}\n\nSuccess! Vault is initialized")
+        return 0
+    if argv[:4] == ["operator", "raft", "autopilot", "set-config"]:
+        o, _ = _opts(argv[4:])
+        conf = {}
+        for k, key in (("cleanup-dead-servers", "cleanup_dead_servers"), ("min-quorum", "min_quorum"), ("dead-server-last-contact-threshold", "dead_server_last_contact_threshold")):
+            if k in o:
+                conf[key] = o[k] == "true" if k == "cleanup-dead-servers" else int(o[k]) if k == "min-quorum" else o[k]
+        return _simple("PUT", "/v1/sys/storage/raft/autopilot/configuration", conf)
+    if argv[:3] == ["operator", "raft", "join"]:
+        return _simple("POST", "/v1/sys/storage/raft/join", {"leader_api_addr": argv[-1]}, "Joined: true")
+    if argv[:2] == ["policy", "write"]:
+        _, pos = _opts(argv[2:])
+        text = sys.stdin.read() if pos[1] == "-" else common.read_file(pos[1]).decode()
+        return _simple("PUT", f"/v1/sys/policies/acl/{pos[0]}", {"policy": text}, f"Success! Uploaded policy: {pos[0]}")
+    if argv[:2] == ["policy", "delete"]:
+        return _simple("DELETE", f"/v1/sys/policies/acl/{argv[2]}", None, f"Success! Deleted policy: {argv[2]}")
+    if argv[:2] == ["policy", "read"]:
+        status, text = _api("GET", f"/v1/sys/policies/acl/{argv[2]}")
+        if status == 404:
+            print(f"No policy named: {argv[2]}", file=sys.stderr)
+            return 2
+        if status != 200:
+            print(f"Error reading policy named {argv[2]}: {_api_error('GET', '/v1/sys/policies/acl/' + argv[2], status, text)}", file=sys.stderr)
+            return 2
+        print(json.loads(text)["rules"])
+        return 0
+    if argv[:2] == ["token", "create"]:
+        pols = [a.split("=", 1)[1] for a in argv[2:] if a.startswith(("-policy=", "--policy="))]
+        status, text = _api("POST", "/v1/auth/token/create", {"policies": pols or None})
+        if status != 200:
+            print(f"Error creating token: {_api_error('POST', '/v1/auth/token/create', status, text)}", file=sys.stderr)
+            return 2
+        r = json.loads(text)
+        print(json.dumps(r, indent=2) if "-format=json" in argv else f"token    {r['auth']['client_token']}")
+        return 0
+    if argv[:2] == ["token", "revoke"]:
+        if "-self" in argv:
+            return _simple("POST", "/v1/auth/token/revoke-self", {}, "Success! Revoked token (if it existed)")
+        return _simple("POST", "/v1/auth/token/revoke", {"token": argv[-1]}, "Success! Revoked token (if it existed)")
+    raise Fatal(f"stand-in vault: command not supported: {' '.join(argv)}")
+
+
+def _simple(method, path, body, ok=""):
+    try:
+        status, text = _api(method, path, body)
+    except Fatal as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 2
+    if status not in (200, 204):
+        print(f"Error: {_api_error(method, path, status, text)}", file=sys.stderr)
+        return 2
+    if ok:
+        print(ok)
+    return 0
+
+
+def main(argv=None):
+    return common.run_main(cli, sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
