@@ -1,4 +1,5 @@
 import { cidrHost, cidrSubnet, formatCidr, overlaps, parseCidr, type Cidr } from "./cidr";
+import { checkOperations, resolveOperations } from "./operations";
 import { KNOWN_REGIONS, REGION_INDEX, ZONE_LETTERS } from "./regions";
 import type {
   Cluster,
@@ -241,6 +242,7 @@ function checkSpec(spec: ClusterSpec, c: Checker): void {
   }
 
   for (const region of Object.keys(spec.cidrOverrides ?? {})) c.region(`cidrOverrides.${region}`, region);
+  checkOperations(spec, (field, value, problem, fix) => c.add(field, value, problem, fix));
 }
 
 /** Regions that host anything: the core region first, then client regions in table order. */
@@ -378,5 +380,6 @@ export function defineCluster(spec: ClusterSpec): Cluster {
     coreNodes,
     monitoringNode,
     ssmPrefix: `/bitte/${spec.name}`,
+    operations: resolveOperations(spec),
   };
 }

@@ -3,6 +3,8 @@
  * resolved form every stack and renderer reads (`Cluster`), with every default filled in.
  */
 
+import type { AlertsSpec, AutoscalingSpec, ResolvedOperations, SnapshotsSpec } from "./operations";
+
 /** How private subnets reach the internet. */
 export type NatMode = "per-az" | "single" | "none";
 
@@ -47,6 +49,8 @@ export interface ClientGroupSpec {
    * @default no maximum
    */
   readonly maxInstanceLifetimeDays?: number;
+  /** Scale the group with the Nomad Autoscaler (`true` for the default policy). @default not autoscaled */
+  readonly autoscaling?: AutoscalingSpec | true;
 }
 
 /** Size of a fixed node (core, monitoring, routing). */
@@ -173,6 +177,10 @@ export interface ClusterSpec {
    * @default {}
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /** @default one snapshot per hour, kept 30 days (see SnapshotsSpec) */
+  readonly snapshots?: SnapshotsSpec;
+  /** @default the SNS topic only (see AlertsSpec) */
+  readonly alerts?: AlertsSpec;
 }
 
 /** One availability zone of a region's VPC, with its subnets. */
@@ -255,4 +263,6 @@ export interface Cluster {
   readonly monitoringNode: FixedNodePlan;
   /** Prefix of the cluster's SSM parameters: `/bitte/<cluster>`. */
   readonly ssmPrefix: string;
+  /** Autoscaling, snapshots and alerts, resolved (clusters/spec/operations.ts). */
+  readonly operations: ResolvedOperations;
 }

@@ -6,6 +6,7 @@
 import type { Cluster } from "../../clusters/spec";
 import { ssmAccess } from "../node-config/ssm";
 import type { NodeRole } from "../node-config/types";
+import { operationsStatements } from "./operations";
 
 export interface PolicyStatement {
   readonly Sid: string;
@@ -96,6 +97,7 @@ export function nodeRolePolicy(role: NodeRole, ctx: NodePolicyContext): PolicyDo
       Resource: `arn:aws:autoscaling:*:${ctx.accountId}:autoScalingGroup:*:autoScalingGroupName/bitte-${cluster.name}-*`,
     });
   }
+  statements.push(...operationsStatements(role, ctx));
   return policy(...statements);
 }
 

@@ -1,4 +1,5 @@
 import type { Cluster } from "../../clusters/spec";
+import { ALERTING_PACKAGES } from "./alerting";
 import type { NodeRole } from "./types";
 
 /**
@@ -45,7 +46,7 @@ export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
     case "client":
       return [...common, hashicorp("nomad", v.nomad), "docker.io", "containernetworking-plugins"];
     case "monitoring":
-      return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`];
+      return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`, ...ALERTING_PACKAGES];
     case "routing":
       return [...common, "haproxy"];
   }

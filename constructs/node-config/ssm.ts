@@ -28,6 +28,8 @@ export const SSM_PARAMETERS = Object.freeze({
   vaultRecoveryKeys: "vault/recovery-keys",
   vaultRootToken: "vault/root-token",
   grafanaAdminPassword: "grafana/admin-password",
+  /** Bearer token of the spec's alert webhook: written by an operator, read by the monitoring node. */
+  alertsWebhookToken: "alerts/webhook-token",
 });
 
 export interface SsmAccess {
@@ -54,7 +56,7 @@ export function ssmAccess(role: NodeRole): SsmAccess {
     case "client":
       return { read: [...MEMBER_READ, P.nomadClientTls, P.consulNomadToken], write: [] };
     case "monitoring":
-      return { read: [...MEMBER_READ, P.consulMonitoringToken, P.grafanaAdminPassword], write: [P.grafanaAdminPassword] };
+      return { read: [...MEMBER_READ, P.consulMonitoringToken, P.grafanaAdminPassword, P.alertsWebhookToken], write: [P.grafanaAdminPassword] };
     case "routing":
       return { read: [...MEMBER_READ], write: [] };
   }
