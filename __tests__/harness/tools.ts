@@ -28,6 +28,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   haproxy: "haproxy",
   "victoria-metrics": "victoria-metrics",
   openssl: "openssl",
+  vmalert: "victoria-metrics",
+  amtool: "prometheus-alertmanager",
+  promtool: "prometheus",
   terraform: "terraform (HashiCorp's release, not a Debian package)",
 };
 

@@ -22,9 +22,13 @@ import { adminEndpoint } from "../../clusters/spec";
 import { PORTS } from "../ports";
 import { asset } from "./assets";
 import { CLIENT_DRAIN_DEADLINE_SECONDS } from "./nomad";
+import { TEXTFILE_DIR } from "./snapshots";
 import { SSM_PARAMETERS } from "./ssm";
 import { serviceUnit } from "./systemd";
 import type { NodeContext, NodeFile } from "./types";
+
+/** Exported by every client through node exporter's textfile collector: its group's max size. */
+export const GROUP_MAX_METRIC = "bitte_client_group_max_size";
 
 /** Where the alerting files live on the monitoring node. */
 export const ALERTING_PATHS = Object.freeze({
@@ -135,15 +139,15 @@ export function alertRules(cluster: Cluster): RuleGroup[] {
             `No ${product} snapshot has succeeded for ${snapshotMaxAge / 60} minutes; see journalctl -u bitte-snapshot on the core nodes.`,
           ),
         ),
-        ...cluster.clientGroups.map((g) =>
-          rule(
-            `ClientGroupAtMaximum`,
-            `count(nomad_client_allocated_cpu{datacenter="${g.region}", node_class="${g.nodeClass}"}) >= ${g.max}`,
-            "15m",
-            "warning",
-            `Client group ${g.name} is at its maximum of ${g.max}`,
-            `Group ${g.name} (${g.region}, node class ${g.nodeClass}) runs ${g.max} clients, its max: the autoscaler cannot add more. Raise max in the spec.`,
-          ),
+        // Each client exports its group's max (clientGroupMaxFile); counting the exporters that
+        // still answer gives the group's size, so one rule covers any number of groups.
+        rule(
+          "ClientGroupAtMaximum",
+          `count by (group) (${GROUP_MAX_METRIC}) >= max by (group) (${GROUP_MAX_METRIC})`,
+          "15m",
+          "warning",
+          "Client group {{ $labels.group }} is at its maximum",
+          "Group {{ $labels.group }} runs as many clients as its max: the autoscaler cannot add more. Raise max in the spec.",
         ),
         rule(
           "DrainHookTimingOut",
@@ -228,6 +232,20 @@ export const ALERTING_PACKAGES = Object.freeze(["prometheus-alertmanager"]);
 
 /** Units the monitoring node enables for alerting. */
 export const ALERTING_UNITS = Object.freeze(["vmalert", "prometheus-alertmanager"]);
+
+/** The client's textfile-collector file naming its group and the group's max (for ClientGroupAtMaximum). */
+export function clientGroupMaxFile(ctx: NodeContext): NodeFile[] {
+  const group = ctx.cluster.clientGroups.find((g) => g.region === ctx.region && g.nodeClass === ctx.nodeClass);
+  if (!group) return [];
+  const labels = `group="${group.name}",datacenter="${group.region}",node_class="${group.nodeClass}"`;
+  const content = [
+    `# HELP ${GROUP_MAX_METRIC} The max size of this client's auto-scaling group, from the cluster spec.`,
+    `# TYPE ${GROUP_MAX_METRIC} gauge`,
+    `${GROUP_MAX_METRIC}{${labels}} ${group.max}`,
+    "",
+  ].join("\n");
+  return [{ path: `${TEXTFILE_DIR}/bitte_client_group.prom`, content, permissions: "0644", owner: "root:root" }];
+}
 
 /** Every alerting file of the monitoring node. */
 export function alertingFiles(ctx: NodeContext, yaml: (v: unknown) => string): NodeFile[] {

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { clusterKeyId } from "../../stacks/base";
 import { PORTS } from "../ports";
 import { allConsulServiceNames, consulConfig, consulServices } from "./consul";
-import { alertingFiles, ALERTING_UNITS } from "./alerting";
+import { alertingFiles, ALERTING_UNITS, clientGroupMaxFile } from "./alerting";
 import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
 import { haproxyConfig } from "./haproxy";
@@ -128,6 +128,7 @@ function clientFiles(ctx: NodeContext): NodeFile[] {
       }),
     ),
     file("/etc/docker/daemon.json", json(dockerDaemonConfig())),
+    ...clientGroupMaxFile(ctx),
   ];
 }
 

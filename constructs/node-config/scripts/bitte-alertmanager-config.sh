@@ -11,7 +11,8 @@ umask 077
 . "${BITTE_ALERTING_ENV:-/etc/bitte/alerting.env}"
 : "${BITTE_SSM_PREFIX:?}" "${BITTE_SSM_REGION:?}" "${BITTE_WEBHOOK:=0}" "${BITTE_WEBHOOK_PARAMETER:?}"
 : "${BITTE_ALERTMANAGER_TEMPLATE:?}" "${BITTE_ALERTMANAGER_CONFIG:?}" "${BITTE_WEBHOOK_TOKEN_FILE:?}"
-: "${BITTE_ALERTMANAGER_USER:=prometheus}" "${BITTE_IMDS:=http://169.254.169.254}"
+: "${BITTE_ALERTMANAGER_USER:=prometheus}" "${BITTE_ALERTMANAGER_GROUP:=$BITTE_ALERTMANAGER_USER}" "${BITTE_CONFIG_OWNER:=root}"
+: "${BITTE_IMDS:=http://169.254.169.254}"
 
 log() { printf 'bitte-alertmanager-config: %s\n' "$*" >&2; }
 
@@ -20,13 +21,13 @@ account=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "$BITTE_I
 [[ $account =~ ^[0-9]{12}$ ]] || { log "no account id in the instance identity document (got '$account')"; exit 1; }
 
 tmp=$(mktemp "$BITTE_ALERTMANAGER_CONFIG.XXXXXX")
-trap 'rm -f "$tmp" "$tmp.token"' EXIT
+trap 'rm -f "$tmp" "$tmp.token" "$tmp.nowebhook"' EXIT
 sed "s/@AWS_ACCOUNT_ID@/$account/g" "$BITTE_ALERTMANAGER_TEMPLATE" >"$tmp"
 
 if [[ $BITTE_WEBHOOK == 1 ]]; then
   if aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$BITTE_WEBHOOK_PARAMETER" \
     --with-decryption --query Parameter.Value --output text >"$tmp.token" 2>/dev/null && [[ -s $tmp.token ]]; then
-    install -m 0400 -o "$BITTE_ALERTMANAGER_USER" -g "$BITTE_ALERTMANAGER_USER" "$tmp.token" "$BITTE_WEBHOOK_TOKEN_FILE"
+    install -m 0400 -o "$BITTE_ALERTMANAGER_USER" -g "$BITTE_ALERTMANAGER_GROUP" "$tmp.token" "$BITTE_WEBHOOK_TOKEN_FILE"
   else
     # Alerts still reach the SNS topic; the webhook is left out until its token exists.
     log "WARNING: $BITTE_SSM_PREFIX/$BITTE_WEBHOOK_PARAMETER is missing: sending to SNS only. Write it with aws ssm put-parameter --type SecureString, then restart prometheus-alertmanager."
@@ -37,6 +38,6 @@ if [[ $BITTE_WEBHOOK == 1 ]]; then
 fi
 
 chmod 0640 "$tmp"
-chown "root:$BITTE_ALERTMANAGER_USER" "$tmp"
+chown "$BITTE_CONFIG_OWNER:$BITTE_ALERTMANAGER_GROUP" "$tmp"
 mv "$tmp" "$BITTE_ALERTMANAGER_CONFIG"
 log "rendered $BITTE_ALERTMANAGER_CONFIG for account $account"
