@@ -79,7 +79,8 @@ export type AddProblem = (field: string, value: unknown, problem: string, fix: s
 
 /** The parts of a spec this module reads (kept structural so define.ts passes the spec as is). */
 export interface OperationsInput {
-  readonly clientGroups?: readonly { readonly name: string; readonly min: number; readonly max: number; readonly autoscaling?: AutoscalingSpec | true }[];
+  readonly coreRegion?: string;
+  readonly clientGroups?: readonly { readonly name: string; readonly region?: string; readonly min: number; readonly max: number; readonly autoscaling?: AutoscalingSpec | true }[];
   readonly snapshots?: SnapshotsSpec;
   readonly alerts?: AlertsSpec;
 }
@@ -109,6 +110,11 @@ export function checkOperations(spec: OperationsInput, add: AddProblem): void {
     intIn(add, `${f}.cooldownMinutes`, a.cooldownMinutes, 1, 120, "minutes");
     if (g.max <= g.min) add(`clientGroups[${i}].max`, g.max, `an autoscaled group needs room to scale: max must be greater than min (${g.min})`, "raise max, or drop autoscaling");
   });
+  const groups = Array.isArray(spec.clientGroups) ? spec.clientGroups : [];
+  const first = groups.findIndex((g) => g.autoscaling !== undefined);
+  if (first >= 0 && !groups.some((g) => g.region === spec.coreRegion)) {
+    add(`clientGroups[${first}].autoscaling`, groups[first].autoscaling, `the Nomad Autoscaler runs on a client in the core region ${String(spec.coreRegion)} (it reads VictoriaMetrics there), and no group runs there`, `add a client group in ${String(spec.coreRegion)}`);
+  }
   intIn(add, "snapshots.intervalMinutes", spec.snapshots?.intervalMinutes, 15, 1440, "minutes");
   intIn(add, "snapshots.retentionDays", spec.snapshots?.retentionDays, 1, 3650, "days");
   (spec.alerts?.email ?? []).forEach((e, i) => {
