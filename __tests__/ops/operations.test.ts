@@ -184,7 +184,6 @@ describe("the Nomad Autoscaler job, from the spec", () => {
       "target.aws-asg-eu-central-1=aws-asg",
       "target.aws-asg-us-east-2=aws-asg",
       "strategy.target-value=target-value",
-      "strategy.threshold=threshold",
     ]);
     expect(labelled(cfg.apm)[0][1].config).toEqual({ address: `http://${OPS_CLUSTER.monitoringNode.privateIp}:8428` });
     // A key the agent does not know is caught (the check is not vacuous).

@@ -22,6 +22,8 @@
  * existing nodes). So: the utilisation checks answer 0 for an empty group (`or vector(0)`, never
  * "no data"), and a `demand` check adds one node while evaluations for the group's
  * datacenter and class are blocked — or, for an empty group, while any evaluation is blocked.
+ * Every check is a target-value check that always answers a number, because the autoscaler ranks
+ * "up" over "none" over "down" across checks: a check that answered "none" would veto scale-in.
  * The Nomad APM cannot do this (it refuses min = 0, hashicorp/nomad-autoscaler#534), which is
  * one reason to query VictoriaMetrics.
  */
@@ -96,7 +98,13 @@ export function checkQueries(g: ResolvedClientGroup): { cpu: string; memory: str
   return {
     cpu: share("cpu"),
     memory: share("memory"),
-    demand: `(sum(nomad_nomad_blocked_evals_cpu{${p}}) > 0) or (sum(nomad_nomad_blocked_evals_total_blocked) > 0 and on() absent(nomad_client_allocated_cpu{${p}})) or vector(0)`,
+    // target-value with target 1: from 0 nodes ceil(1 / 1) = 1; from n nodes ceil(n × (n + 1) / n) = n + 1.
+    // Never "no action" while nothing waits (0 reads as "down to 0"), because a check answering
+    // "none" outranks every scale-in (sdk/strategy.go PreemptScalingAction: up > none > down).
+    demand:
+      `((count(nomad_client_allocated_cpu{${p}}) + 1) / count(nomad_client_allocated_cpu{${p}}) and on() sum(nomad_nomad_blocked_evals_cpu{${p}}) > 0)` +
+      ` or (vector(1) and on() sum(nomad_nomad_blocked_evals_total_blocked) > 0 and on() absent(nomad_client_allocated_cpu{${p}}))` +
+      " or vector(0)",
   };
 }
 
@@ -141,10 +149,6 @@ export function autoscalerAgentConfig(cluster: Cluster): string {
     `  driver = "target-value"`,
     "}",
     "",
-    `strategy "threshold" {`,
-    `  driver = "threshold"`,
-    "}",
-    "",
   ].join("\n");
 }
 
@@ -177,7 +181,7 @@ export function autoscalerPolicies(cluster: Cluster): { file: string; content: s
       "",
       ...check("cpu", queries.cpu, "target-value", { target: policy.cpuTargetPercent }),
       ...check("memory", queries.memory, "target-value", { target: policy.memoryTargetPercent }),
-      ...check("demand", queries.demand, "threshold", { lower_bound: 0.5, delta: 1, within_bounds_trigger: 1 }),
+      ...check("demand", queries.demand, "target-value", { target: 1 }),
       "",
       `    target ${q(targetName(g.region))} {`,
       `      aws_asg_name = ${q(asgName(cluster, g))}`,
