@@ -113,6 +113,37 @@ const COMMANDS: readonly Command[] = [
     run: async (ctx, cluster, v) => load<typeof import("./commands/tokens")>("./commands/tokens").tokens(ctx, cluster, { export: v.export === true }),
   },
   {
+    name: "deploy",
+    summary: `Run cdktf deploy for ${DEPLOY_ORDER.join(", ")}, in order`,
+    usage: `bitte deploy [--auto-approve] [<stack>…]`,
+    description: `Runs \`npx cdktf deploy <stack>\` for each of ${DEPLOY_ORDER.join(", ")} (or the stacks named), one after the other with BITTE_CLUSTER set, stopping at the first failure, and prints a summary. Before the consul and jobs stacks, tokens missing from the environment are read from SSM.`,
+    examples: ["bitte deploy", "bitte deploy --auto-approve consul clients jobs"],
+    options: { "auto-approve": { type: "boolean", description: "Pass --auto-approve to cdktf (no approval prompt per stack)" } },
+    positionals: true,
+    needsAws: () => false,
+    run: async (ctx, cluster, v, positionals) => load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true }),
+  },
+  {
+    name: "deployer-policy",
+    summary: "Print the IAM policy the deploying principal needs",
+    usage: "bitte deployer-policy [--from <cdktf.out>] [--account <id>] [--split]",
+    description:
+      "Synthesizes the cluster's stacks (or reads --from) and prints the least-privilege IAM policy document for deploying them: the actions each AWS resource and data source type needs (no wildcard actions), limited to the cluster's regions and to its IAM roles, SSM parameters and buckets, plus its Terraform state. Attach it to the deploying user or role.",
+    examples: ["bitte deployer-policy > deployer.json", "bitte deployer-policy --account 123456789012 --split"],
+    options: {
+      from: { type: "string", arg: "dir", description: "Read this synthesized directory instead of synthesizing" },
+      account: { type: "string", arg: "id", description: "AWS account id for the ARNs (default *)" },
+      split: { type: "boolean", description: "Print a JSON array of documents that each fit a managed policy (6,144 characters)" },
+    },
+    needsAws: () => false,
+    validate: (v) => {
+      if (v.account !== undefined && !/^\d{12}$/.test(v.account as string)) throw new CliError(`--account takes a 12-digit account id, not ${JSON.stringify(v.account)}.`, undefined, 2);
+    },
+    run: async (ctx, cluster, v) => {
+      return load<typeof import("./commands/deployer-policy")>("./commands/deployer-policy").deployerPolicyCommand(ctx, cluster, { from: v.from as string | undefined, account: v.account as string | undefined, split: v.split === true });
+    },
+  },
+  {
     name: "snapshot",
     summary: "Take Consul, Nomad and Vault snapshots now, to the cluster bucket",
     usage: "bitte snapshot [--timeout <min>]",
@@ -143,37 +174,6 @@ const COMMANDS: readonly Command[] = [
       const { S3Client } = load<typeof import("@aws-sdk/client-s3")>("@aws-sdk/client-s3");
       const deps = { s3: (region: string) => new S3Client({ region }), send: (url: string, init: { method: "PUT" | "POST"; headers: Record<string, string>; body: Uint8Array }) => fetch(url, { ...init, body: Buffer.from(init.body) }) };
       return load<typeof import("./commands/restore")>("./commands/restore").restore(ctx, cluster, deps, { product: positionals[0], snapshot: positionals[1], rebuilt: v.rebuilt === true, yes: v.yes === true });
-    },
-  },
-  {
-    name: "deploy",
-    summary: `Run cdktf deploy for ${DEPLOY_ORDER.join(", ")}, in order`,
-    usage: `bitte deploy [--auto-approve] [<stack>…]`,
-    description: `Runs \`npx cdktf deploy <stack>\` for each of ${DEPLOY_ORDER.join(", ")} (or the stacks named), one after the other with BITTE_CLUSTER set, stopping at the first failure, and prints a summary. Before the consul and jobs stacks, tokens missing from the environment are read from SSM.`,
-    examples: ["bitte deploy", "bitte deploy --auto-approve consul clients jobs"],
-    options: { "auto-approve": { type: "boolean", description: "Pass --auto-approve to cdktf (no approval prompt per stack)" } },
-    positionals: true,
-    needsAws: () => false,
-    run: async (ctx, cluster, v, positionals) => load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true }),
-  },
-  {
-    name: "deployer-policy",
-    summary: "Print the IAM policy the deploying principal needs",
-    usage: "bitte deployer-policy [--from <cdktf.out>] [--account <id>] [--split]",
-    description:
-      "Synthesizes the cluster's stacks (or reads --from) and prints the least-privilege IAM policy document for deploying them: the actions each AWS resource and data source type needs (no wildcard actions), limited to the cluster's regions and to its IAM roles, SSM parameters and buckets, plus its Terraform state. Attach it to the deploying user or role.",
-    examples: ["bitte deployer-policy > deployer.json", "bitte deployer-policy --account 123456789012 --split"],
-    options: {
-      from: { type: "string", arg: "dir", description: "Read this synthesized directory instead of synthesizing" },
-      account: { type: "string", arg: "id", description: "AWS account id for the ARNs (default *)" },
-      split: { type: "boolean", description: "Print a JSON array of documents that each fit a managed policy (6,144 characters)" },
-    },
-    needsAws: () => false,
-    validate: (v) => {
-      if (v.account !== undefined && !/^\d{12}$/.test(v.account as string)) throw new CliError(`--account takes a 12-digit account id, not ${JSON.stringify(v.account)}.`, undefined, 2);
-    },
-    run: async (ctx, cluster, v) => {
-      return load<typeof import("./commands/deployer-policy")>("./commands/deployer-policy").deployerPolicyCommand(ctx, cluster, { from: v.from as string | undefined, account: v.account as string | undefined, split: v.split === true });
     },
   },
 ];
