@@ -154,7 +154,7 @@ describeWithTools(["promtool"], "each alert rule against recorded series (promto
             exp_alerts:
               c.fires === undefined
                 ? []
-                : [{ exp_labels: { ...labels, severity: rule.labels.severity }, exp_annotations: { summary: expand(rule.annotations.summary, labels), description: expand(rule.annotations.description, labels) } }],
+                : [{ exp_labels: { ...labels, severity: rule.labels.severity }, exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, expand(v, labels)])) }],
           },
         ],
       };

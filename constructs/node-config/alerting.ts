@@ -18,7 +18,6 @@
  *   node exporter's textfile collector (snapshots.ts).
  */
 import type { Cluster } from "../../clusters/spec";
-import { adminEndpoint } from "../../clusters/spec";
 import { PORTS } from "../ports";
 import { asset } from "./assets";
 import { CLIENT_DRAIN_DEADLINE_SECONDS } from "./nomad";
@@ -58,12 +57,12 @@ export interface AlertRule {
   readonly for: string;
   readonly labels: { readonly severity: "critical" | "warning" };
   /** Templates use only `{{ $labels.<name> }}`, so a test can expand them. */
-  readonly annotations: { readonly summary: string; readonly description: string };
+  readonly annotations: { readonly summary: string; readonly description?: string };
 }
 
 export interface RuleGroup {
   readonly name: string;
-  readonly interval: string;
+  /** Evaluated every 30 s (vmalert's -evaluationInterval). */
   readonly rules: readonly AlertRule[];
 }
 
@@ -72,48 +71,45 @@ const seconds = (s: number) => `${Math.round(s)}s`;
 /** The rule groups, from the spec: snapshot age from its interval, group maxima from the groups. */
 export function alertRules(cluster: Cluster): RuleGroup[] {
   const snapshotMaxAge = 2 * cluster.operations.snapshots.intervalMinutes * 60;
-  const rule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning", summary: string, description: string): AlertRule => ({
+  const rule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning", summary: string, description?: string): AlertRule => ({
     alert,
     expr,
     for: forDuration,
     labels: { severity },
-    annotations: { summary, description },
+    // A description only where it adds the fix: the monitoring node's user data is near EC2's 16 KB.
+    annotations: description === undefined ? { summary } : { summary, description },
   });
   return [
     {
       name: "bitte-quorum",
-      interval: "30s",
       rules: [
-        rule("ConsulNoLeader", "max(consul_server_isLeader) < 1 or absent(consul_server_isLeader)", "1m", "critical", "Consul has no raft leader", "No Consul server reports itself leader: the catalog and KV accept no writes."),
-        rule("ConsulBelowQuorum", "min(consul_autopilot_healthy) < 1", "2m", "critical", "Consul autopilot reports the raft cluster unhealthy", "Consul's autopilot says a server is unhealthy; one more failure can lose quorum."),
-        rule("NomadNoLeader", "absent(nomad_nomad_broker_total_pending)", "2m", "critical", "Nomad has no leader", "No Nomad server runs the eval broker (only the leader does): nothing is scheduled."),
-        rule("NomadBelowQuorum", `count(up{job="nomad", role="core"} == 1) < 2 or absent(up{job="nomad", role="core"} == 1)`, "2m", "critical", "Fewer than two Nomad servers answer", "Nomad needs two of its three servers for quorum."),
-        rule("VaultNoActive", "max(vault_core_active) < 1 or absent(vault_core_active)", "1m", "critical", "Vault has no active node", "No Vault server is active: secrets and workload identities are unavailable."),
-        rule("VaultBelowQuorum", "min(vault_autopilot_healthy) < 1", "2m", "critical", "Vault autopilot reports the raft cluster unhealthy", "Vault's autopilot says a server is unhealthy; one more failure can lose quorum."),
+        rule("ConsulNoLeader", "max(consul_server_isLeader) < 1 or absent(consul_server_isLeader)", "1m", "critical", "Consul has no raft leader"),
+        rule("ConsulBelowQuorum", "min(consul_autopilot_healthy) < 1", "2m", "critical", "Consul autopilot reports the raft cluster unhealthy"),
+        rule("NomadNoLeader", "absent(nomad_nomad_broker_total_pending)", "2m", "critical", "Nomad has no leader"),
+        rule("NomadBelowQuorum", `count(up{job="nomad", role="core"} == 1) < 2 or absent(up{job="nomad", role="core"} == 1)`, "2m", "critical", "Fewer than two Nomad servers answer"),
+        rule("VaultNoActive", "max(vault_core_active) < 1 or absent(vault_core_active)", "1m", "critical", "Vault has no active node"),
+        rule("VaultBelowQuorum", "min(vault_autopilot_healthy) < 1", "2m", "critical", "Vault autopilot reports the raft cluster unhealthy"),
         rule("VaultSealed", "vault_core_unsealed == 0", "1m", "critical", "Vault is sealed on {{ $labels.instance }}", "Vault on {{ $labels.instance }} is sealed; check its access to the cluster KMS key (awskms seal)."),
         rule(
           "RaftCommitSlow",
           `max by (job, instance) ({__name__=~"consul_raft_commitTime|nomad_raft_commitTime|vault_raft_commitTime", quantile="0.99"}) > 200`,
           "5m",
           "warning",
-          "Raft commits are slow on {{ $labels.instance }} ({{ $labels.job }})",
-          "The 99th percentile raft commit time of {{ $labels.job }} on {{ $labels.instance }} is above 200 ms: disk or network latency between core nodes.",
+          "p99 raft commit time of {{ $labels.job }} on {{ $labels.instance }} is above 200 ms",
         ),
       ],
     },
     {
       name: "bitte-nodes",
-      interval: "30s",
       rules: [
-        rule("NodeDown", `up{job="node"} == 0`, "3m", "critical", "Node {{ $labels.instance }} is down", "The node exporter on {{ $labels.instance }} ({{ $labels.role }}) does not answer."),
-        rule("AgentDown", `up{job=~"consul|nomad|vault"} == 0`, "3m", "critical", "{{ $labels.job }} on {{ $labels.instance }} is down", "The {{ $labels.job }} agent on {{ $labels.instance }} does not answer its metrics endpoint."),
+        rule("NodeDown", `up{job="node"} == 0`, "3m", "critical", "Node {{ $labels.instance }} is down"),
+        rule("AgentDown", `up{job=~"consul|nomad|vault"} == 0`, "3m", "critical", "{{ $labels.job }} on {{ $labels.instance }} is down"),
         rule(
           "DiskAlmostFull",
           `(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs|ramfs"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs|ramfs"}) > 0.8`,
           "10m",
           "warning",
           "{{ $labels.mountpoint }} on {{ $labels.instance }} is more than 80 % full",
-          "The filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has less than 20 % space left.",
         ),
         rule(
           "TlsCertificateExpiring",
@@ -121,13 +117,12 @@ export function alertRules(cluster: Cluster): RuleGroup[] {
           "10m",
           "warning",
           "The TLS certificate on {{ $labels.instance }} expires within 14 days",
-          "The agent certificate served on {{ $labels.instance }} (shared by Consul, Nomad and Vault on core nodes) expires within 14 days; re-issue it with bitte-bootstrap.",
+          "Re-issue it: the core nodes' certificate is shared by Consul, Nomad and Vault.",
         ),
       ],
     },
     {
       name: "bitte-operations",
-      interval: "1m",
       rules: [
         ...(["consul", "nomad", "vault"] as const).map((product) =>
           rule(
@@ -147,7 +142,7 @@ export function alertRules(cluster: Cluster): RuleGroup[] {
           "15m",
           "warning",
           "Client group {{ $labels.group }} is at its maximum",
-          "Group {{ $labels.group }} runs as many clients as its max: the autoscaler cannot add more. Raise max in the spec.",
+          "The autoscaler cannot add more; raise max in the spec.",
         ),
         rule(
           "DrainHookTimingOut",
@@ -156,7 +151,7 @@ export function alertRules(cluster: Cluster): RuleGroup[] {
           seconds(CLIENT_DRAIN_DEADLINE_SECONDS),
           "warning",
           "The drain of {{ $labels.instance }} is running out of time",
-          `{{ $labels.instance }} has been ineligible with running allocations for the whole drain deadline (${CLIENT_DRAIN_DEADLINE_SECONDS} s): the termination hook continues regardless, so these allocations are stopped instead of migrated.`,
+          `Ineligible with allocations for the drain deadline (${CLIENT_DRAIN_DEADLINE_SECONDS} s): the hook terminates it anyway.`,
         ),
       ],
     },
@@ -180,13 +175,13 @@ export function alertmanagerConfigTemplate(cluster: Cluster): Record<string, unk
           {
             topic_arn: `arn:aws:sns:${region}:${ACCOUNT_ID_PLACEHOLDER}:${alertTopicName(cluster)}`,
             sigv4: { region },
+            // Resolved notifications are on by default for SNS and webhooks.
             subject: `[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} (${cluster.name})`,
-            send_resolved: true,
           },
         ],
         ...(webhookUrl === undefined
           ? {}
-          : { webhook_configs: [{ url: webhookUrl, send_resolved: true, http_config: { authorization: { type: "Bearer", credentials_file: ALERTING_PATHS.webhookTokenFile } } }] }),
+          : { webhook_configs: [{ url: webhookUrl, http_config: { authorization: { type: "Bearer", credentials_file: ALERTING_PATHS.webhookTokenFile } } }] }),
       },
     ],
   };
@@ -199,11 +194,10 @@ export function vmalertFlags(ctx: NodeContext): string[] {
     `-rule=${ALERTING_PATHS.rules}`,
     `-datasource.url=${vm}`,
     `-remoteWrite.url=${vm}`,
-    `-remoteRead.url=${vm}`,
     `-notifier.url=http://127.0.0.1:${PORTS.alertmanager}`,
     `-httpListenAddr=127.0.0.1:${PORTS.vmalert}`,
+    "-evaluationInterval=30s",
     `-external.label=cluster=${ctx.cluster.name}`,
-    `-external.url=${adminEndpoint(ctx.cluster, "monitoring")}`,
   ];
 }
 
@@ -222,7 +216,7 @@ export function grafanaAlertingDatasource(): Record<string, unknown> {
   return {
     apiVersion: 1,
     datasources: [
-      { name: "Alertmanager", uid: "alertmanager", type: "alertmanager", access: "proxy", url: `http://127.0.0.1:${PORTS.alertmanager}`, jsonData: { implementation: "prometheus", handleGrafanaManagedAlerts: false }, editable: false },
+      { name: "Alertmanager", uid: "alertmanager", type: "alertmanager", access: "proxy", url: `http://127.0.0.1:${PORTS.alertmanager}`, jsonData: { implementation: "prometheus" }, editable: false },
     ],
   };
 }
