@@ -156,6 +156,39 @@ const COMMANDS: readonly Command[] = [
       return load<typeof import("./commands/deployer-policy")>("./commands/deployer-policy").deployerPolicyCommand(ctx, cluster, { from: v.from as string | undefined, account: v.account as string | undefined, split: v.split === true });
     },
   },
+  {
+    name: "snapshot",
+    summary: "Take Consul, Nomad and Vault snapshots now, to the cluster bucket",
+    usage: "bitte snapshot [--timeout <min>]",
+    description: "Runs bitte-snapshot, the script of the core nodes' snapshot timer, on every core node through SSM Run Command. Only the Consul leader takes the snapshots, so the cluster gets one of each product, written to s3://<cluster bucket>/snapshots/<product>/<cluster>-<UTC time>.snap with the cluster key; their URIs are printed.",
+    examples: ["bitte snapshot", "bitte snapshot --cluster prod"],
+    options: { timeout: { type: "string", arg: "min", description: "Minutes to wait for each node (default 20)" } },
+    needsAws: () => true,
+    validate: (v) => void minutes(v.timeout, "timeout", 20),
+    run: async (ctx, cluster, v) => load<typeof import("./commands/snapshot")>("./commands/snapshot").snapshot(ctx, cluster, { timeoutMinutes: minutes(v.timeout, "timeout", 20) }),
+  },
+  {
+    name: "restore",
+    summary: "Restore a Consul, Nomad or Vault snapshot from the cluster bucket",
+    usage: "bitte restore <consul|nomad|vault> <snapshot|latest> [--rebuilt] [--yes]",
+    description:
+      "Downloads the snapshot from the cluster bucket and restores it through the product's snapshot API on its admin endpoint, with the token from CONSUL_HTTP_TOKEN, NOMAD_TOKEN or VAULT_TOKEN. The snapshot is a key (snapshots/<product>/<cluster>-<time>.snap), an s3:// URI, its file name, or `latest`. A snapshot of another cluster or product, or in another bucket, is refused. Without --yes it only says what it would do. --rebuilt restores Vault into a cluster rebuilt since the snapshot (snapshot-force). See the README, \"Snapshots and restore\".",
+    examples: ["bitte restore consul latest --yes", "bitte restore vault snapshots/vault/prod-20261201T200000Z.snap --rebuilt --yes"],
+    options: {
+      rebuilt: { type: "boolean", description: "The cluster was rebuilt since the snapshot (Vault: force past the keyring check)" },
+      yes: { type: "boolean", description: "Really restore (it replaces the product's whole state)" },
+    },
+    positionals: true,
+    needsAws: () => true,
+    validate: (_v, positionals) => {
+      if (positionals.length !== 2) throw new CliError("bitte restore takes a product and a snapshot.", "Usage: bitte restore <consul|nomad|vault> <snapshot|latest> [--yes]", 2);
+    },
+    run: async (ctx, cluster, v, positionals) => {
+      const { S3Client } = load<typeof import("@aws-sdk/client-s3")>("@aws-sdk/client-s3");
+      const deps = { s3: (region: string) => new S3Client({ region }), send: (url: string, init: { method: "PUT" | "POST"; headers: Record<string, string>; body: Uint8Array }) => fetch(url, { ...init, body: Buffer.from(init.body) }) };
+      return load<typeof import("./commands/restore")>("./commands/restore").restore(ctx, cluster, deps, { product: positionals[0], snapshot: positionals[1], rebuilt: v.rebuilt === true, yes: v.yes === true });
+    },
+  },
 ];
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {

@@ -17,6 +17,8 @@ export const PORTS = Object.freeze({
   nodeExporter: 9100,
   promtail: 9080,
   victoriaMetrics: 8428,
+  vmalert: 8880, // localhost only
+  alertmanager: 9093, // localhost only
   grafana: 3000,
   loki: 3100,
   haproxyHttp: 8080, // the ALB's target port on the routing nodes

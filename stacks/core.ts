@@ -13,6 +13,9 @@ import { machineImage } from "../constructs/machine-image";
 import { AUTO_JOIN_TAG_KEY, autoJoinTagValue, NODE_ROLES, renderUserData } from "../constructs/node-config";
 import { NodeRoles } from "../constructs/node-roles";
 import { RoutingGroup } from "../constructs/routing-group";
+import { AlertTopic } from "../constructs/operations/alert-topic";
+import { SnapshotRetention } from "../constructs/operations/snapshot-retention";
+import { SNAPSHOT_BUCKET_TAG } from "../constructs/node-config/snapshots";
 import { SecurityGroups } from "../constructs/security/security-groups";
 import { BitteStack, clusterKeyAlias, defaultTags, regionProviders, type BitteStackProps } from "./base";
 import { coreOutputs, networkOutputs, output } from "./outputs";
@@ -55,6 +58,8 @@ export class CoreStack extends BitteStack {
     const keyArns = clusterKeyArns(this, cluster, providers, accountId);
     const keyArn = keyArns.get(core.name) as string;
     const bucket = new PrivateBucket(this, "bucket", { provider, name: { prefix: `bitte-${cluster.name}-` }, kmsKeyArn: keyArn }).bucket;
+    new SnapshotRetention(this, "snapshot-retention", { provider, bucket: bucket.id, retentionDays: cluster.operations.snapshots.retentionDays });
+    const alerts = new AlertTopic(this, "alerts", { provider, cluster, kmsKeyArn: keyArn });
     // Auto Scaling's role of this cluster: made with the cluster key when Bitte creates the key
     // (here or in the state stack), else here, for the groups.
     const autoScalingRole = (this.node.tryFindChild("autoscaling-role") as AutoScalingServiceRole | undefined) ?? (cluster.kms.create ? undefined : new AutoScalingServiceRole(this, "autoscaling-role", { provider, cluster }));
@@ -90,7 +95,8 @@ export class CoreStack extends BitteStack {
         kmsKeyArn: keyArn,
         rootVolumeGb: cluster[role].rootVolumeGb,
         dataVolumeGb: cluster[role].dataVolumeGb,
-        tags: role === "core" ? { [AUTO_JOIN_TAG_KEY]: autoJoinTagValue(cluster) } : {},
+        // The bucket tag tells bitte-snapshot where to write (its name is generated at apply).
+        tags: role === "core" ? { [AUTO_JOIN_TAG_KEY]: autoJoinTagValue(cluster), [SNAPSHOT_BUCKET_TAG]: bucket.bucket } : {},
       });
     this.coreNodes = cluster.coreNodes.map((n) => fixedNode(n, "core"));
     this.monitoring = fixedNode(cluster.monitoringNode, "monitoring");
@@ -131,6 +137,7 @@ export class CoreStack extends BitteStack {
     output(this, coreOutputs.securityGroupId("client"), sg("client"), `security group of the clients in ${core.name}`);
     for (const [region, arn] of keyArns) output(this, coreOutputs.kmsKeyArn(region), arn, `the cluster key in ${region}`);
     output(this, coreOutputs.bucket, bucket.bucket, "the cluster bucket (snapshots/, artifacts/)");
+    output(this, "alert_topic_arn", alerts.topic.arn, "the SNS topic Alertmanager sends every alert to; subscribe on-call here");
     output(this, "load_balancer_dns_name", lb.lb.dnsName, "the load balancer; every host of the domain is an alias of it");
     output(this, "endpoints", ADMIN_HOSTS.map((h) => adminEndpoint(cluster, h)), "the admin UIs, reachable from adminCidrs only");
   }

@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { nomadProvider } from "../constructs/hashicorp-providers";
 import type { CheckedJob } from "../constructs/jobs/checks";
 import { terraformLiteral } from "../constructs/jobs/escape";
+import { AutoscalerJob } from "../constructs/operations/autoscaler-job";
 import { BitteStack, type BitteStackProps } from "./base";
 
 export interface JobsStackProps extends BitteStackProps {
@@ -70,6 +71,8 @@ export class JobsStack extends BitteStack {
         }),
       ]),
     );
+    // Generated from the spec, not a file: the Nomad Autoscaler, when a group is autoscaled.
+    if (Object.keys(props.cluster.operations.autoscaling).length > 0) new AutoscalerJob(this, "nomad-autoscaler", { cluster: props.cluster, deployTimeout });
     new TerraformOutput(this, "job_names", { value: names, description: "Nomad jobs this workspace manages." });
   }
 }

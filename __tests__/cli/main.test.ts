@@ -14,10 +14,10 @@ describe("bin/bitte.js", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^bitte: operate a Bitte cluster/);
-    for (const name of ["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy", "snapshot", "restore"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
   });
 
-  test.each(["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy"])("%s --help", (name) => {
+  test.each(["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy", "snapshot", "restore"])("%s --help", (name) => {
     const r = bitte(name, "--help");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: bitte ${name}`));
@@ -29,7 +29,7 @@ describe("bin/bitte.js", () => {
     const r = bitte("frobnicate");
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('Unknown command "frobnicate"');
-    expect(r.stderr).toContain("Commands: info, ssh, rebuild, tokens, deploy, migrate-state, deployer-policy");
+    expect(r.stderr).toContain("Commands: info, ssh, rebuild, tokens, deploy, migrate-state, deployer-policy, snapshot, restore");
   });
 });
 
@@ -55,7 +55,7 @@ function deps(over: Partial<MainDeps> & { ctx?: Context } = {}) {
 }
 
 describe("main", () => {
-  test("COMMAND_NAMES", () => expect(COMMAND_NAMES).toEqual(["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy"]));
+  test("COMMAND_NAMES", () => expect(COMMAND_NAMES).toEqual(["info", "ssh", "rebuild", "tokens", "deploy", "migrate-state", "deployer-policy", "snapshot", "restore"]));
 
   test("--cluster wins over BITTE_CLUSTER, which wins over example", async () => {
     const a = deps({ env: { BITTE_CLUSTER: "prod" } });

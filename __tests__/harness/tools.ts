@@ -30,6 +30,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   openssl: "openssl",
   nft: "nftables",
   ip: "iproute2",
+  vmalert: "victoria-metrics",
+  amtool: "prometheus-alertmanager",
+  promtool: "prometheus",
   terraform: "terraform (HashiCorp's release, not a Debian package)",
 };
 

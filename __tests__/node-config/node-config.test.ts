@@ -316,6 +316,10 @@ describe("contract", () => {
     // acl_bootstrap agrees on "$product/management-token" for consul and nomad.
     expect(script).toContain('agree "$product/management-token"');
     ["consul", "nomad"].forEach((p) => touched.add(`${p}/management-token`));
+    // bitte-alertmanager-config reads the webhook token that the monitoring node's alerting.env names.
+    const alerting = renderNodeFiles({ cluster, role: "monitoring" }).find((f) => f.path === "/etc/bitte/alerting.env");
+    expect(alerting?.content).toContain(`BITTE_WEBHOOK_PARAMETER=${JSON.stringify(SSM_PARAMETERS.alertsWebhookToken)}`);
+    touched.add(SSM_PARAMETERS.alertsWebhookToken);
     const granted = new Set(NODE_ROLES.flatMap((r) => [...ssmAccess(r).read, ...ssmAccess(r).write]));
     expect([...touched].sort()).toEqual([...granted].sort());
   });

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { defineCluster, type ClusterSpec } from "../../clusters/spec";
 import { PATHS } from "../../constructs/node-config";
+import { ALERTING_PATHS } from "../../constructs/node-config/alerting";
+import { SNAPSHOT_PATHS } from "../../constructs/node-config/snapshots";
 import { describeWithTools, run } from "../harness/tools";
 import { NODES, cluster, fileOf, renderUserData } from "./render-helpers";
 
@@ -65,7 +67,9 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
   test.each(NODES.map((n) => [n.label, n] as const))("passes every script embedded in the user data of %s", (label, props) => {
     const doc = parse(renderUserData(props)) as { write_files: { path: string; content: string }[] };
     const scripts = doc.write_files.filter((f) => f.content.startsWith("#!") && !f.content.startsWith("#!/usr/bin/python3"));
-    expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript].sort());
+    // Role scripts of the operations layer: snapshots on core, Alertmanager's config on monitoring.
+    const roleScripts = { core: [SNAPSHOT_PATHS.script], monitoring: [ALERTING_PATHS.configScript] }[props.role as string] ?? [];
+    expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript, ...roleScripts].sort());
     for (const s of scripts) {
       const path = join(dir, `${label.replace(/\W/g, "_")}-${s.path.split("/").pop()}`);
       writeFileSync(path, s.content);

@@ -6,6 +6,7 @@ import { VPC_QUOTAS, estimateVcpus, vcpuQuota, type Quota } from "./quotas";
 import { checkPackageMirror, resolvePackageMirror } from "./package-mirror";
 import { REGION_INDEX, ZONE_LETTERS } from "./regions";
 import { applyDefaults, check } from "./schema";
+import { checkOperations, resolveOperations } from "./operations";
 import type {
   ClientGroupSpec,
   Cluster,
@@ -175,6 +176,7 @@ function checkRest(spec: Filled, c: Checker): void {
     if (first !== i) c.add(`adminCidrs[${i}]`, cidr, `adminCidrs[${first}] is the same block`, "list each block once");
   });
   checkPackageMirror(spec.packageMirror, (field, value, problem, fix) => c.add(field, value, problem, fix));
+  checkOperations(spec, (field, value, problem, fix) => c.add(field, value, problem, fix));
 }
 
 /** Regions that host anything: the core region first, then client regions in table order. */
@@ -429,5 +431,6 @@ export function defineCluster(spec: ClusterSpec): Cluster {
     ssmPrefix: `/bitte/${s.name}`,
     warnings: c.warnings,
     ...(s.packageMirror ? { packageMirror: resolvePackageMirror(s.packageMirror) } : {}),
+    operations: resolveOperations(s),
   };
 }

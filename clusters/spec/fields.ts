@@ -16,6 +16,7 @@
 import { parseCidr } from "./cidr";
 import { UBUNTU_ROOT_SNAPSHOT_GB, GP3_SIZE_GB, MAX_INSTANCE_LIFETIME_DAYS, MAX_USER_TAGS, bucketIssue, stateKeyPrefixIssue, tagKeyIssue, tagValueIssue } from "./aws-limits";
 import { KNOWN_REGIONS, REGION_INDEX } from "./regions";
+import type { AlertsSpec, AutoscalingSpec, SnapshotsSpec } from "./operations";
 import type { PackageMirrorSpec } from "./package-mirror";
 import type { BackendSpec, ClientGroupSpec, ClusterSpec, ImageSpec, IngressRouteSpec, NodeSizeSpec, VersionsSpec } from "./types";
 import type { Field, IntSchema, Issue, ListSchema, MapSchema, ObjectSchema, Schema, StringSchema, UnionSchema } from "./schema";
@@ -127,6 +128,15 @@ const CLIENT_GROUP = obj(fieldsOf<ClientGroupSpec>({
   rootVolumeGb: { schema: volume("root"), doc: "Root volume size in GiB.", default: 40 },
   dataVolumeGb: { schema: volume("data"), doc: "Data volume (Nomad allocations, Docker) size in GiB.", default: 100 },
   maxInstanceLifetimeDays: { schema: int({ ...MAX_INSTANCE_LIFETIME_DAYS, unit: "days", bounds: "Auto Scaling: 1–365 days" }), doc: "Replace instances older than this many days.", defaultDoc: "no maximum" },
+  autoscaling: {
+    schema: obj(fieldsOf<AutoscalingSpec>({
+      cpuTargetPercent: { schema: int({ min: 10, max: 95, unit: "percent" }), doc: "Target share of the group's CPU that allocations reserve.", default: 70 },
+      memoryTargetPercent: { schema: int({ min: 10, max: 95, unit: "percent" }), doc: "Target share of the group's memory that allocations reserve.", default: 70 },
+      cooldownMinutes: { schema: int({ min: 1, max: 120, unit: "minutes" }), doc: "Wait after a scaling action before the next one.", default: 5 },
+    })),
+    doc: "Scale the group with the Nomad Autoscaler (README: Autoscaling); `{}` takes the defaults.",
+    defaultDoc: "not autoscaled",
+  },
 }));
 
 export const SPEC_FIELDS: ObjectSchema = obj(fieldsOf<ClusterSpec>({
@@ -200,6 +210,22 @@ export const SPEC_FIELDS: ObjectSchema = obj(fieldsOf<ClusterSpec>({
   },
   cidrOverrides: { schema: map("region", region, cidr()), doc: "A region's VPC block (a /16) instead of the table's.", default: {} },
   namespaces: { schema: list(name(64, "a namespace")), doc: "Nomad namespaces besides default.", default: [] },
+  snapshots: {
+    schema: obj(fieldsOf<SnapshotsSpec>({
+      intervalMinutes: { schema: int({ min: 15, max: 1440, unit: "minutes" }), doc: "One Consul, Vault and Nomad snapshot per interval.", default: 60 },
+      retentionDays: { schema: int({ min: 1, max: 3650, unit: "days" }), doc: "Days S3 keeps a snapshot.", default: 30 },
+    })),
+    doc: "Raft snapshots to the cluster bucket (README: Snapshots and restore).",
+    default: {},
+  },
+  alerts: {
+    schema: obj(fieldsOf<AlertsSpec>({
+      email: { schema: list(str({ bounds: "e-mail address" })), doc: "Addresses subscribed to the alert topic.", default: [] },
+      webhook: { schema: obj({ url: { schema: str({ bounds: "https URL without credentials" }), doc: "Where Alertmanager also posts; its token is the SSM parameter alerts/webhook-token.", required: true } }), doc: "An HTTPS webhook receiver.", defaultDoc: "none" },
+    })),
+    doc: "Alert receivers besides the SNS topic bitte-<cluster>-alerts (README: Alerts).",
+    default: {},
+  },
   packageMirror: {
     schema: obj(fieldsOf<PackageMirrorSpec>({
       hashicorp: { schema: str({ bounds: "http(s) URL" }), doc: "Mirror of HashiCorp's apt repository (dists/<codename>/main).", defaultDoc: "https://apt.releases.hashicorp.com" },

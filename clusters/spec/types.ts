@@ -7,6 +7,8 @@ import type { PackageMirrorSpec } from "./package-mirror";
 import type { Architecture } from "./architecture";
 import type { SpecProblem } from "./define";
 
+import type { AlertsSpec, AutoscalingSpec, ResolvedOperations, SnapshotsSpec } from "./operations";
+
 /** How private subnets reach the internet. */
 export type NatMode = "per-az" | "single" | "none";
 
@@ -51,6 +53,8 @@ export interface ClientGroupSpec {
    * @default no maximum
    */
   readonly maxInstanceLifetimeDays?: number;
+  /** Scale the group with the Nomad Autoscaler (`true` for the default policy). @default not autoscaled */
+  readonly autoscaling?: AutoscalingSpec;
 }
 
 /** Size of a fixed node (core, monitoring, routing). */
@@ -187,6 +191,10 @@ export interface ClusterSpec {
   readonly tags?: Readonly<Record<string, string>>;
   /** Internal apt mirrors (air-gapped or regulated accounts); see clusters/spec/package-mirror.ts. @default none: the vendors' and the image's archives */
   readonly packageMirror?: PackageMirrorSpec;
+  /** @default one snapshot per hour, kept 30 days (see SnapshotsSpec) */
+  readonly snapshots?: SnapshotsSpec;
+  /** @default the SNS topic only (see AlertsSpec) */
+  readonly alerts?: AlertsSpec;
 }
 
 /** One availability zone of a region's VPC, with its subnets. */
@@ -279,4 +287,6 @@ export interface Cluster {
   readonly warnings: readonly SpecProblem[];
   /** Internal apt mirrors, or undefined for the vendors' and the image's archives. */
   readonly packageMirror?: Readonly<PackageMirrorSpec>;
+  /** Autoscaling, snapshots and alerts, resolved (clusters/spec/operations.ts). */
+  readonly operations: ResolvedOperations;
 }

@@ -23,8 +23,11 @@ export type ParameterKey = "cluster" | "recovery";
 export interface BootstrapParameter {
   /** Name relative to `cluster.ssmPrefix`, without the leading slash. */
   readonly name: string;
-  /** The role that creates it (a core node for the protocol, the monitoring node for Grafana). */
-  readonly writer: NodeRole;
+  /**
+   * The role that creates it (a core node for the protocol, the monitoring node for Grafana), or
+   * `operator` for a value a person writes with their own IAM (no node role may write it).
+   */
+  readonly writer: NodeRole | "operator";
   /** Roles that read (and decrypt) it. Operators read through their own IAM, not through this table. */
   readonly readers: readonly NodeRole[];
   readonly kind: ParameterKind;
@@ -53,6 +56,8 @@ export const BOOTSTRAP_PARAMETERS = Object.freeze({
   vaultRecoveryKeys: { name: "vault/recovery-keys", writer: "core", readers: [], kind: "create-only", key: "recovery", description: "Vault's recovery keys (generate-root, rekey): written once by the initialising node, read only by operators" },
   vaultRootToken: { name: "vault/root-token", writer: "core", readers: [], kind: "create-only", key: "recovery", description: "Vault's initial root token, for the operator's first `deploy consul`; revoked after (README, security)" },
   grafanaAdminPassword: { name: "grafana/admin-password", writer: "monitoring", readers: ["monitoring"], kind: "create-only", key: "cluster", description: "Grafana's admin password, made on the monitoring node" },
+  alertsWebhookToken: { name: "alerts/webhook-token", writer: "operator", readers: ["monitoring"], kind: "create-only", key: "cluster", description: "bearer token of the spec's alert webhook: an operator writes it, Alertmanager's config script on the monitoring node reads it (README, Alerts)" },
+  vaultInitialized: { name: "vault/initialized", writer: "core", readers: ["core"], kind: "create-only", key: "cluster", description: "written once Vault's recovery keys and root token are stored: a rebuilt init-lock owner joins instead of initialising (it cannot read the root token itself)" },
 } satisfies Record<string, BootstrapParameter>);
 
 export type BootstrapParameterId = keyof typeof BOOTSTRAP_PARAMETERS;

@@ -7,6 +7,7 @@ import type { Cluster } from "../../clusters/spec";
 import { bucketStatements, parameterStatements } from "../hashistack-bootstrap/policies";
 import { sessionManagerStatements } from "./session-manager";
 import type { NodeRole } from "../node-config/types";
+import { operationsStatements } from "./operations";
 
 export interface PolicyStatement {
   readonly Sid: string;
@@ -85,6 +86,7 @@ export function nodeRolePolicy(role: NodeRole, ctx: NodePolicyContext): PolicyDo
       Resource: `arn:aws:autoscaling:*:${ctx.accountId}:autoScalingGroup:*:autoScalingGroupName/bitte-${cluster.name}-*`,
     });
   }
+  statements.push(...operationsStatements(role, ctx));
   return policy(...statements);
 }
 

@@ -5,6 +5,7 @@ import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
 import { consulConfig, consulServices } from "./consul";
 import { firstBootConsulAcl } from "./consul-acl";
+import { alertingFiles, ALERTING_UNITS, clientGroupMaxFile } from "./alerting";
 import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
 import { haproxyConfig } from "./haproxy";
@@ -12,6 +13,7 @@ import { IMDS_GUARD, imdsGuardRules, imdsGuardUnit } from "./imds-guard";
 import { CLIENT_DRAIN_DEADLINE_SECONDS, CLIENT_DRAIN_GRACE_SECONDS, nomadConfig } from "./nomad";
 import { grafanaDashboardProvider, grafanaDatasources, lokiConfig, promtailConfig, RETENTION, scrapeConfig } from "./observability";
 import { PATHS } from "./paths";
+import { snapshotFiles, SNAPSHOT_UNITS, TEXTFILE_DIR } from "./snapshots";
 import { bootstrapUnit, dropIn, serviceUnit } from "./systemd";
 import type { NodeContext, NodeFile, NodeUserDataProps } from "./types";
 import { vaultConfig } from "./vault";
@@ -45,7 +47,7 @@ function file(path: string, content: string, permissions = "0644", owner = "root
 
 /** The non-secret environment of the bootstrap script. */
 function bootstrapEnv(ctx: NodeContext): string {
-  const services: Record<string, string> = { core: "", client: "docker nomad", monitoring: "victoria-metrics loki grafana-server", routing: "haproxy" };
+  const services: Record<string, string> = { core: SNAPSHOT_UNITS.join(" "), client: "docker nomad", monitoring: ["victoria-metrics loki grafana-server", ...ALERTING_UNITS].join(" "), routing: "haproxy" };
   const vars: Record<string, string | undefined> = {
     BITTE_ROLE: ctx.role,
     BITTE_NODE_NAME: ctx.nodeName,
@@ -99,7 +101,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
     file("/etc/systemd/resolved.conf.d/consul.conf", resolvedDropIn(ctx.role === "client")),
     file(
       dropInPath("prometheus-node-exporter"),
-      dropIn({ environmentFiles: [PATHS.nodeEnv], execStart: `/usr/bin/prometheus-node-exporter --web.listen-address=\${BITTE_PRIVATE_IP}:${PORTS.nodeExporter}` }),
+      dropIn({ environmentFiles: [PATHS.nodeEnv], execStart: `/usr/bin/prometheus-node-exporter --web.listen-address=\${BITTE_PRIVATE_IP}:${PORTS.nodeExporter} --collector.textfile.directory=${TEXTFILE_DIR}` }),
     ),
     file(PATHS.promtailConfig, yaml(promtailConfig(ctx))),
     file(dropInPath("promtail"), dropIn({ supplementaryGroups: "systemd-journal", readWritePaths: [PATHS.promtailData] })),
@@ -119,6 +121,7 @@ function coreFiles(ctx: NodeContext): NodeFile[] {
       unitPath("vault"),
       serviceUnit({ description: "Vault server", user: "vault", type: "notify", execStart: `/usr/bin/vault server -config=${PATHS.vaultDir}`, execReload: "/bin/kill -HUP $MAINPID", killSignal: "SIGINT", environmentFiles: [`-${PATHS.secretsDir}/vault.env`], after: ["consul.service"], readWritePaths: [PATHS.vaultData] }),
     ),
+    ...snapshotFiles(ctx),
   ];
 }
 
@@ -146,6 +149,7 @@ function clientFiles(ctx: NodeContext): NodeFile[] {
     file("/etc/docker/daemon.json", json(dockerDaemonConfig())),
     file(IMDS_GUARD.rules, imdsGuardRules()),
     file(unitPath(IMDS_GUARD.unit), imdsGuardUnit()),
+    ...clientGroupMaxFile(ctx),
   ];
 }
 
@@ -184,6 +188,7 @@ function monitoringFiles(ctx: NodeContext): NodeFile[] {
       ].join("\n"),
     ),
     file(dropInPath("grafana-server"), dropIn({ environmentFiles: ["/etc/default/grafana-server.bitte", `-${PATHS.secretsDir}/grafana.env`], readWritePaths: [PATHS.grafanaData, "/var/log/grafana"] })),
+    ...alertingFiles(ctx, yaml),
   ];
 }
 

@@ -1,5 +1,6 @@
 import type { Cluster } from "../../clusters/spec";
 import { PATHS } from "./paths";
+import { ALERTING_PACKAGES } from "./alerting";
 import type { NodeRole } from "./types";
 
 /**
@@ -70,7 +71,7 @@ export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
     case "client":
       return [...common, hashicorp("nomad", v.nomad), "docker.io", "containernetworking-plugins", "nftables"];
     case "monitoring":
-      return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`];
+      return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`, ...ALERTING_PACKAGES];
     case "routing":
       return [...common, "haproxy"];
   }

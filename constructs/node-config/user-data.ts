@@ -1,8 +1,10 @@
 import { stringify } from "yaml";
 import { resolveNode } from "./context";
+import { ALERTING_UNITS } from "./alerting";
 import { renderNodeFiles } from "./files";
 import { aptConfig, rolePackages } from "./packages";
 import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
+import { SNAPSHOT_UNITS } from "./snapshots";
 import type { NodeContext, NodeUserDataProps } from "./types";
 
 /**
@@ -31,9 +33,9 @@ function roleDataDirectories(ctx: NodeContext): [string, string][] {
 
 /** Units started by systemd on every later boot; the first boot starts them from the bootstrap. */
 const ENABLED_UNITS = {
-  core: ["consul", "vault", "nomad"],
+  core: ["consul", "vault", "nomad", ...SNAPSHOT_UNITS],
   client: ["bitte-imds-guard", "consul", "docker", "nomad"],
-  monitoring: ["consul", "victoria-metrics", "loki", "grafana-server"],
+  monitoring: ["consul", "victoria-metrics", "loki", "grafana-server", ...ALERTING_UNITS],
   routing: ["consul", "haproxy"],
 } as const;
 

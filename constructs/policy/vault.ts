@@ -82,6 +82,8 @@ export function vaultNodePolicyDoc(role: NodeRole): VaultPolicyDoc {
       { path: `${VAULT.infraMount}/data/${role}/*`, capabilities: ["read"] },
       { path: `${VAULT.infraMount}/metadata/${role}/*`, capabilities: ["read", "list"] },
       ...(role === "monitoring" ? [{ path: "sys/metrics", capabilities: ["read"] as VaultCapability[] }] : []),
+      // bitte-snapshot on the core nodes takes raft snapshots (constructs/node-config/snapshots.ts).
+      ...(role === "core" ? [{ path: "sys/storage/raft/snapshot", capabilities: ["read"] as VaultCapability[] }] : []),
     ],
   };
 }

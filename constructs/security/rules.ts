@@ -65,6 +65,8 @@ export function ingressRules(): IngressRule[] {
     ...rules("routing", ["monitoring"], [tcp(PORTS.haproxyMetrics, "HAProxy metrics")]),
     ...rules("monitoring", AGENT_ROLES, [tcp(PORTS.loki, "Loki push (Promtail)")]),
     ...rules("monitoring", ["routing"], [tcp(PORTS.grafana, "Grafana through HAProxy")]),
+    // The Nomad Autoscaler (a job on core-region clients) reads metrics through the Prometheus API.
+    ...rules("monitoring", ["client"], [tcp(PORTS.victoriaMetrics, "VictoriaMetrics query API for the Nomad Autoscaler")]),
     // Only the load balancer reaches HAProxy; HAProxy reaches the services' instances.
     ...rules("routing", ["alb"], [tcp(PORTS.haproxyHttp, "HAProxy ingress from the load balancer")]),
     ...rules("client", ["routing", "client"], [DYNAMIC]),
