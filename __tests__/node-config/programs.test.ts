@@ -23,6 +23,18 @@ describe.each(NODE_ROLES)("%s node", (role) => {
     expect(doc.packages.some((p) => /^awscli\b/.test(p))).toBe(false);
   });
 
+  test("no shipped script calls the AWS CLI: Ubuntu 24.04 has none, the nodes have bitte-aws", () => {
+    // Quoted text (log messages telling an operator what to run) and comments are not calls.
+    const calls = (script: string) =>
+      script
+        .split("\n")
+        .map((l) => l.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, '""').replace(/(^|\s)#.*$/, ""))
+        .filter((l) => /(^|[\s;&|(`])aws\s/.test(l));
+    const scripts = doc.write_files.filter((f) => /^#!.*\b(bash|sh)\b/.test(f.content.split("\n")[0]));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const f of scripts) expect({ path: f.path, calls: calls(f.content) }).toEqual({ path: f.path, calls: [] });
+  });
+
   test("every program it ships is in its write_files, executable", () => {
     for (const path of Object.values(SHIPPED_PROGRAMS)) expect(doc.write_files.find((f) => f.path === path)?.permissions).toBe("0755");
   });

@@ -4,7 +4,7 @@
  * SSE-KMS and the cluster in the metadata, and the freshness metric only where one succeeded.
  * Faults production sees: Vault down, S3 throttling, Consul unreachable, no bucket tag.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { renderNodeFiles } from "../../constructs/node-config";
@@ -129,7 +129,7 @@ describeWithTools(["bash", "jq"], "bitte-snapshot on three core nodes (stand-ins
 
   test("an instance without the bucket tag says how to fix it", async () => {
     const c = setup(0);
-    writeFileSync(join(c.shared, "tags", "i-00000000000000c01", SNAPSHOT_BUCKET_TAG), "None\n");
+    rmSync(join(c.shared, "tags", "i-00000000000000c01", SNAPSHOT_BUCKET_TAG));
     const r = await run(c, 0);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`has no ${SNAPSHOT_BUCKET_TAG} tag: deploy the core stack again`));
@@ -140,10 +140,10 @@ describeWithTools(["bash", "jq"], "bitte-snapshot on three core nodes (stand-ins
     const body = join(c.nodes[0].state, "x");
     writeFileSync(body, "x");
     const put = (key: string, sse: string[]) =>
-      spawnSync(join(__dirname, "stubs", "aws"), ["s3api", "put-object", "--bucket", BUCKET, "--key", key, "--body", body, ...sse], { env: { ...process.env, STUB_SHARED: c.shared }, encoding: "utf8" });
-    const kms = ["--server-side-encryption", "aws:kms", "--ssekms-key-id", "alias/bitte-ops"];
-    expect(put("artifacts/x", kms)).toMatchObject({ status: 254, stderr: expect.stringMatching(/AccessDenied.*s3:PutObject/) });
-    expect(put("snapshots/consul/x", [])).toMatchObject({ status: 254, stderr: expect.stringMatching(/SSE-KMS/) });
+      spawnSync(join(__dirname, "stubs", "bitte-aws"), ["--region", "eu-central-1", "s3-put", "--bucket", BUCKET, "--key", key, "--file", body, ...sse], { env: { ...process.env, STUB_SHARED: c.shared }, encoding: "utf8" });
+    const kms = ["--kms-key-id", "alias/bitte-ops"];
+    expect(put("artifacts/x", kms)).toMatchObject({ status: 1, stderr: expect.stringMatching(/AccessDenied.*s3:PutObject/) });
+    expect(put("snapshots/consul/x", ["--kms-key-id", "alias/other"])).toMatchObject({ status: 1, stderr: expect.stringMatching(/SSE-KMS/) });
     expect(put("snapshots/consul/x", kms).status).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ Exit codes, so a shell script can tell outcomes apart:
   2  usage error
   3  ParameterNotFound (ssm-get)
   4  ParameterAlreadyExists (ssm-create)
+  5  the instance has no such tag (instance-tag)
 """
 
 import argparse
@@ -25,7 +26,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_EXISTS = 1, 2, 3, 4
+EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_EXISTS, EXIT_NO_TAG = 1, 2, 3, 4, 5
 # SSM answers TooManyUpdates to concurrent writes of one parameter; botocore's standard mode does
 # not treat that code as throttling, so it is retried here, bounded.
 EXTRA_RETRY_CODES = ("TooManyUpdates",)
@@ -119,6 +120,36 @@ def complete_lifecycle_action(args):
     return 0
 
 
+def instance_tag(args):
+    """Prints one tag of an instance (not secret): what `aws ec2 describe-tags --query Tags[0].Value` gives."""
+    r = call(
+        client("ec2", args.region).describe_tags,
+        Filters=[{"Name": "resource-id", "Values": [args.instance_id]}, {"Name": "key", "Values": [args.key]}],
+    )
+    tags = r.get("Tags", [])
+    if not tags:
+        print(f"bitte-aws: instance {args.instance_id} has no tag {args.key}", file=sys.stderr)
+        return EXIT_NO_TAG
+    print(tags[0]["Value"])
+    return 0
+
+
+def s3_put(args):
+    """Uploads a file with SSE-KMS under the given key and object metadata (the snapshot timer)."""
+    metadata = dict(m.split("=", 1) for m in args.metadata)
+    with open(args.file, "rb") as body:
+        call(
+            client("s3", args.region).put_object,
+            Bucket=args.bucket,
+            Key=args.key,
+            Body=body,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=args.kms_key_id,
+            Metadata=metadata,
+        )
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="bitte-aws", description=__doc__.split("\n", 1)[0])
     p.add_argument("--region", required=True)
@@ -138,6 +169,17 @@ def parser():
     a.add_argument("--instance-id", required=True)
     a.add_argument("--result", choices=["CONTINUE", "ABANDON"], required=True)
     a.set_defaults(fn=complete_lifecycle_action)
+    t = sub.add_parser("instance-tag", help="print one tag of an instance")
+    t.add_argument("--instance-id", required=True)
+    t.add_argument("--key", required=True)
+    t.set_defaults(fn=instance_tag)
+    u = sub.add_parser("s3-put", help="upload a file with SSE-KMS and object metadata")
+    u.add_argument("--bucket", required=True)
+    u.add_argument("--key", required=True)
+    u.add_argument("--file", required=True)
+    u.add_argument("--kms-key-id", required=True)
+    u.add_argument("--metadata", action="append", default=[], help="k=v, repeatable")
+    u.set_defaults(fn=s3_put)
     return p
 
 

@@ -17,8 +17,7 @@ tmp=$(mktemp "$out.XXXXXX")
 trap 'rm -f "$tmp" "$tmp.t" "$tmp.y"' EXIT
 sed "s/@AWS_ACCOUNT_ID@/$account/g" "$BITTE_ALERTMANAGER_TEMPLATE" >"$tmp"
 if [[ ${BITTE_WEBHOOK:-0} == 1 ]]; then
-  if aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$BITTE_WEBHOOK_PARAMETER" \
-    --with-decryption --query Parameter.Value --output text >"$tmp.t" 2>/dev/null && [[ -s $tmp.t ]]; then
+  if bitte-aws --region "$BITTE_SSM_REGION" ssm-get "$BITTE_SSM_PREFIX/$BITTE_WEBHOOK_PARAMETER" "$tmp.t" 2>/dev/null && [[ -s $tmp.t ]]; then
     install -m 0400 -o "$BITTE_ALERTMANAGER_USER" -g "$BITTE_ALERTMANAGER_GROUP" "$tmp.t" "$BITTE_WEBHOOK_TOKEN_FILE"
   else
     log "WARNING: $BITTE_SSM_PREFIX/$BITTE_WEBHOOK_PARAMETER is missing: sending to SNS only. Write it with aws ssm put-parameter --type SecureString, then restart prometheus-alertmanager."

@@ -47,13 +47,11 @@ fi
 
 imds_token=$(curl -fsS --max-time 5 -X PUT "$BITTE_IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
 instance_id=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $imds_token" "$BITTE_IMDS/latest/meta-data/instance-id")
-bucket=$(aws ec2 describe-tags --region "$BITTE_SSM_REGION" \
-  --filters "Name=resource-id,Values=$instance_id" "Name=key,Values=$BITTE_BUCKET_TAG" --query 'Tags[0].Value' --output text)
-[[ -n $bucket && $bucket != None ]] || { log "instance $instance_id has no $BITTE_BUCKET_TAG tag: deploy the core stack again"; exit 1; }
+bucket=$(bitte-aws --region "$BITTE_SSM_REGION" instance-tag --instance-id "$instance_id" --key "$BITTE_BUCKET_TAG") || bucket=""
+[[ -n $bucket ]] || { log "instance $instance_id has no $BITTE_BUCKET_TAG tag: deploy the core stack again"; exit 1; }
 
-ssm_get() { # <name> <file>
-  aws ssm get-parameter --region "$BITTE_SSM_REGION" --name "$BITTE_SSM_PREFIX/$1" \
-    --with-decryption --query Parameter.Value --output text >"$2"
+ssm_get() { # <name> <file>: the value, in a 0600 file
+  bitte-aws --region "$BITTE_SSM_REGION" ssm-get "$BITTE_SSM_PREFIX/$1" "$2"
 }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -96,9 +94,9 @@ for product in $BITTE_SNAPSHOT_PRODUCTS; do
     failed+=("$product")
     continue
   fi
-  if ! aws s3api put-object --region "$BITTE_SSM_REGION" --bucket "$bucket" --key "$key" --body "$file" \
-    --server-side-encryption aws:kms --ssekms-key-id "$BITTE_KMS_KEY_ID" \
-    --metadata "bitte-cluster=$BITTE_CLUSTER,bitte-product=$product,bitte-node=$BITTE_NODE_NAME" >/dev/null; then
+  if ! bitte-aws --region "$BITTE_SSM_REGION" s3-put --bucket "$bucket" --key "$key" --file "$file" \
+    --kms-key-id "$BITTE_KMS_KEY_ID" --metadata "bitte-cluster=$BITTE_CLUSTER" --metadata "bitte-product=$product" \
+    --metadata "bitte-node=$BITTE_NODE_NAME"; then
     log "$product: upload to s3://$bucket/$key failed"
     failed+=("$product")
     continue
