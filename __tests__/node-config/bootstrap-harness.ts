@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import cluster from "../../clusters/example";
-import { bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
+import { bootstrapParameters, ssmAccess } from "../../constructs/hashistack-bootstrap/parameters";
 import { PATHS, renderNodeFiles, rolePrograms, type NodeRole } from "../../constructs/node-config";
 import { which } from "../harness/tools";
 
@@ -103,7 +103,18 @@ function faultsOf(node: TestNode): Record<string, string> {
 export function runBootstrap(node: TestNode, state: string, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [SCRIPT], {
-      env: { ...process.env, PATH: node.bin, BITTE_ENV_FILE: node.envFile, STUB_STATE: state, TMPDIR: node.dir, STUB_REAL_INSTALL: which("install") ?? "install", ...faultsOf(node), ...env },
+      env: {
+        ...process.env,
+        PATH: node.bin,
+        BITTE_ENV_FILE: node.envFile,
+        STUB_STATE: state,
+        TMPDIR: node.dir,
+        STUB_REAL_INSTALL: which("install") ?? "install",
+        // What the role's IAM lets it read (HashiStackBootstrap's table): anything else is AccessDenied.
+        STUB_READABLE: ssmAccess(node.role).read.join(" "),
+        ...faultsOf(node),
+        ...env,
+      },
     });
     let stdout = "";
     let stderr = "";

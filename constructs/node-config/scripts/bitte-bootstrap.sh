@@ -49,6 +49,8 @@ aws_call() { # <bitte-aws command and arguments>; returns 0, 3 or 4
     status=0
     err=$(bitte-aws --region "$BITTE_SSM_REGION" "$@" 2>&1 >/dev/null) || status=$?
     case $status in 0 | 3 | 4) return "$status" ;; esac
+    # A refusal of the role's own policy does not pass with time: stop at once, say what.
+    case $err in *AccessDenied*) die "SSM $1 $2 refused by this node's IAM policy: $err" ;; esac
     log "SSM call failed (attempt $i/$BITTE_AWS_RETRIES): ${err//$'\n'/ }"
     sleep "$(backoff "$i")"
   done
@@ -331,7 +333,7 @@ write_consul_tokens() {
 
 # Guarded by a create-only lock holding the initialising node's name, so a re-run on that node
 # finishes a half-done init, and no other node ever calls init. The owner initialises only on real
-# evidence that no Vault cluster exists: no stored root token, and every peer's Vault answering
+# evidence that no Vault cluster exists: vault/initialized unset, and every peer's Vault answering
 # "not initialised". Its own "not initialised" proves nothing: a node on a fresh data volume says
 # so until its raft join completes.
 vault_init() {
@@ -345,9 +347,11 @@ vault_init() {
   fi
   adopt_vault_init_output "$init_out"
   if [[ -f $init_out ]]; then store_vault_init_output "$init_out"; return 0; fi
-  if ssm_get vault/root-token "$WORK/stored-root"; then
-    rm -f "$WORK/stored-root"
-    log "vault was initialised before (its root token is stored); this node joins through raft retry_join"
+  # The root token itself is for operators only (no node may read it): vault/initialized records
+  # that the init output was stored.
+  if ssm_get vault/initialized "$WORK/initialized"; then
+    rm -f "$WORK/initialized"
+    log "vault was initialised before (vault/initialized is set); this node joins through raft retry_join"
     return 0
   fi
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
@@ -401,6 +405,9 @@ store_vault_init_output() { # <init output file>
   jq -r .root_token "$1" >"$WORK/root"
   ssm_create vault/recovery-keys "$WORK/recovery" || true
   ssm_create vault/root-token "$WORK/root" || true
+  printf '%s\n' "$BITTE_NODE_NAME" >"$WORK/initialized"
+  ssm_create vault/initialized "$WORK/initialized" || true
+  rm -f "$WORK/initialized"
   vault_autopilot "$WORK/root"
   rm -f "$WORK/recovery" "$WORK/root" "$1"
   log "stored vault recovery keys and root token"
