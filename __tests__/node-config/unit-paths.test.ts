@@ -10,9 +10,12 @@ import { cluster, renderUserData } from "./render-helpers";
 
 /**
  * Directories that exist without the user data: the system's, and the packages' own (grafana's
- * deb postinst makes /var/log/grafana, grafana/grafana packaging/deb/control/postinst).
+ * deb postinst makes /var/log/grafana, grafana/grafana packaging/deb/control/postinst; Debian's
+ * prometheus-node-exporter ships its textfile collector directory /var/lib/prometheus/node-exporter
+ * and prometheus-alertmanager its storage directory /var/lib/prometheus/alertmanager, the
+ * defaults in their /etc/default files).
  */
-const PRESENT = new Set(["/run", "/var/log/grafana"]);
+const PRESENT = new Set(["/run", "/var/log/grafana", "/var/lib/prometheus/node-exporter", "/var/lib/prometheus/alertmanager"]);
 
 interface Doc {
   write_files: { path: string; content: string }[];

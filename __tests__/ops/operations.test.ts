@@ -47,18 +47,27 @@ describe("spec: autoscaling, snapshots, alerts", () => {
   });
 
   test("bad values name the field, the value and the fix", () => {
-    const got = problems({
-      ...base,
-      clientGroups: [{ ...base.clientGroups[0], min: 3, desired: 3, max: 3, autoscaling: { cpuTargetPercent: 120, cooldownMinutes: 0 } }],
-      snapshots: { intervalMinutes: 5, retentionDays: 0 },
-      alerts: { email: ["not-an-address"], webhook: { url: "https://user:pw@hooks.example.com/x" } },
-    });
-    expect(got).toEqual([
-      expect.stringMatching(/^clientGroups\[0\]\.autoscaling\.cpuTargetPercent: must be a whole number of percent from 10 to 95/),
-      expect.stringMatching(/^clientGroups\[0\]\.autoscaling\.cooldownMinutes: must be a whole number of minutes from 1 to 120/),
+    // Bounds are the field table's (fields.ts), checked first; cross-field rules (operations.ts) after.
+    expect(
+      problems({
+        ...base,
+        clientGroups: [{ ...base.clientGroups[0], autoscaling: { cpuTargetPercent: 120, cooldownMinutes: 0 } }],
+        snapshots: { intervalMinutes: 5, retentionDays: 0 },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^clientGroups\[0\]\.autoscaling\.cpuTargetPercent: must be a whole number from 10 to 95\. Fix: .*10–95/),
+      expect.stringMatching(/^clientGroups\[0\]\.autoscaling\.cooldownMinutes: must be a whole number from 1 to 120\. Fix: .*1–120/),
+      expect.stringMatching(/^snapshots\.intervalMinutes: must be a whole number from 15 to 1440/),
+      expect.stringMatching(/^snapshots\.retentionDays: must be a whole number from 1 to 3650/),
+    ]);
+    expect(
+      problems({
+        ...base,
+        clientGroups: [{ ...base.clientGroups[0], min: 3, desired: 3, max: 3, autoscaling: {} }],
+        alerts: { email: ["not-an-address"], webhook: { url: "https://user:pw@hooks.example.com/x" } },
+      }),
+    ).toEqual([
       expect.stringMatching(/^clientGroups\[0\]\.max: an autoscaled group needs room to scale.*Fix: raise max/),
-      expect.stringMatching(/^snapshots\.intervalMinutes: .*from 15 to 1440/),
-      expect.stringMatching(/^snapshots\.retentionDays: .*from 1 to 3650/),
       expect.stringMatching(/^alerts\.email\[0\]: not an e-mail address/),
       expect.stringMatching(/^alerts\.webhook\.url: the URL carries credentials .*Fix: put the token in the SSM parameter/),
     ]);
@@ -96,7 +105,8 @@ describe("IAM for operations", () => {
 
   test("core encrypts snapshots with the cluster key through S3 only; monitoring publishes to the alert topic only", () => {
     const core = allowing(policyOf(OPS_CLUSTER, "core"), "kms:GenerateDataKey").find((st) => JSON.stringify(st.Condition).includes("s3."));
-    expect(core?.Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-central-1.amazonaws.com" } });
+    // From HashiStackBootstrap's bucket table: through S3, and only for this bucket's objects.
+    expect(core?.Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-central-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::bucket" } });
     const mon = policyOf(OPS_CLUSTER, "monitoring");
     expect(allowing(mon, "sns:Publish").map((st) => st.Resource)).toEqual([`arn:aws:sns:eu-central-1:${ACCOUNT}:bitte-ops-alerts`]);
     expect(allowing(policyOf(OPS_CLUSTER, "routing"), "sns:Publish")).toEqual([]);

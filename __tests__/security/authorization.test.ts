@@ -19,6 +19,7 @@ import { SESSION_MANAGER_ACTIONS } from "../../constructs/iam/session-manager";
 import { validatePolicy } from "../../constructs/iam/validate";
 import { recoveryKeyAlias } from "../../constructs/hashistack-bootstrap/keys";
 import { clusterKeyId } from "../../stacks/base";
+import { NODE_ROLES, renderNodeFiles } from "../../constructs/node-config";
 import { clientsStack, coreStack, networkStack } from "../harness/stacks";
 import { resources, type StackJson } from "../harness/synth";
 
@@ -83,8 +84,11 @@ describe("bootstrap parameters: the matrix from the synthesized policies equals 
     const used = [...script.matchAll(/\b(?:ssm_get|ssm_wait|ssm_create|agree|consul_token)\s+"?([a-z]+\/[a-z0-9-]+)/g)].map((m) => m[1]);
     const names = bootstrapParameters().map((p) => p.name);
     expect([...new Set(used)].filter((n) => !names.includes(n))).toEqual([]);
-    // The ACL bootstrap names its token "$product/management-token" for consul and nomad.
-    expect(names.filter((n) => !script.includes(n) && !script.includes(`$product/${n.split("/")[1]}`))).toEqual([]);
+    // The ACL bootstrap names its token "$product/management-token" for consul and nomad. A
+    // parameter an operator writes is read by another node script, through its rendered environment.
+    const otherFiles = NODE_ROLES.flatMap((role) => renderNodeFiles({ cluster: example, role, ...(role === "core" ? { nodeName: "core-1" } : {}) }).map((f) => f.content)).join("\n");
+    const unused = names.filter((n) => !script.includes(n) && !script.includes(`$product/${n.split("/")[1]}`));
+    expect(unused.filter((n) => !(bootstrapParameters().find((p) => p.name === n)?.writer === "operator" && otherFiles.includes(n)))).toEqual([]);
   });
 
   test("finding 1: AmazonSSMManagedInstanceCore attached again lets every role read every parameter", () => {

@@ -19,7 +19,7 @@
  */
 import type { Cluster } from "../../clusters/spec";
 import { PORTS } from "../ports";
-import { asset } from "./assets";
+import { asset, shippedScript } from "./assets";
 import { CLIENT_DRAIN_DEADLINE_SECONDS } from "./nomad";
 import { TEXTFILE_DIR } from "./snapshots";
 import { SSM_PARAMETERS } from "./ssm";
@@ -267,7 +267,7 @@ export function alertingFiles(ctx: NodeContext, yaml: (v: unknown) => string): N
     root(ALERTING_PATHS.rules, yaml({ groups: alertRules(ctx.cluster) })),
     root(ALERTING_PATHS.alertmanagerTemplate, yaml(alertmanagerConfigTemplate(ctx.cluster))),
     root("/etc/bitte/alerting.env", env),
-    root(ALERTING_PATHS.configScript, asset("scripts/bitte-alertmanager-config.sh"), "0755"),
+    root(ALERTING_PATHS.configScript, shippedScript(asset("scripts/bitte-alertmanager-config.sh")), "0755"),
     root("/etc/systemd/system/prometheus-alertmanager.service", alertmanagerUnit),
     root(
       "/etc/systemd/system/vmalert.service",

@@ -1,7 +1,28 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** A static asset shipped next to this file (scripts), for renderers that files.ts wires in. */
+/** A static asset shipped next to this file: scripts, the AWS client, dashboards. */
 export function asset(relative: string): string {
   return readFileSync(join(__dirname, relative), "utf8");
+}
+
+/**
+ * A script as the user data ships it: full-line comments dropped (the shebang and shellcheck
+ * directives stay), because EC2 takes at most 16 KB of user data and the repository keeps the
+ * commented source. Safe for these scripts: none has a here-document.
+ */
+export function shippedScript(text: string): string {
+  return text
+    .split("\n")
+    .filter((line, i) => i === 0 || !/^\s*#/.test(line) || /^\s*# shellcheck /.test(line))
+    .join("\n");
+}
+
+/**
+ * The AWS client as the user data ships it: comments and docstrings dropped, for the same 16 KB
+ * (the repository keeps the documented source; `render.tool.test.ts` compiles the shipped form).
+ * Docstrings are the triple-quoted blocks that open a line; the program reads none of them.
+ */
+export function shippedPython(text: string): string {
+  return shippedScript(text.replace(/^[ \t]*"""[\s\S]*?"""[ \t]*\n/gm, ""));
 }

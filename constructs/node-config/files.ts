@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { stringify } from "yaml";
 import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
+import { asset, shippedPython, shippedScript } from "./assets";
 import { consulConfig, consulServices } from "./consul";
 import { firstBootConsulAcl } from "./consul-acl";
 import { alertingFiles, ALERTING_UNITS, clientGroupMaxFile } from "./alerting";
@@ -17,23 +16,6 @@ import { snapshotFiles, SNAPSHOT_UNITS, TEXTFILE_DIR } from "./snapshots";
 import { bootstrapUnit, dropIn, serviceUnit } from "./systemd";
 import type { NodeContext, NodeFile, NodeUserDataProps } from "./types";
 import { vaultConfig } from "./vault";
-
-/** Static assets shipped next to this file: scripts and dashboards. */
-export function asset(relative: string): string {
-  return readFileSync(join(__dirname, relative), "utf8");
-}
-
-/**
- * A script as the user data ships it: full-line comments dropped (the shebang and shellcheck
- * directives stay), because EC2 takes at most 16 KB of user data and the repository keeps the
- * commented source. Safe for these scripts: none has a here-document.
- */
-export function shippedScript(text: string): string {
-  return text
-    .split("\n")
-    .filter((line, i) => i === 0 || !/^\s*#/.test(line) || /^\s*# shellcheck /.test(line))
-    .join("\n");
-}
 
 /** Dashboard files shipped in `dashboards/`, by file name. */
 export const DASHBOARD_FILES = Object.freeze(["nodes.json", "consul.json", "nomad.json", "vault.json"]);
@@ -89,7 +71,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
     file(PATHS.bootstrapScript, shippedScript(asset("scripts/bitte-bootstrap.sh")), "0755"),
     file(PATHS.dataVolumeScript, shippedScript(asset("scripts/bitte-data-volume.sh")), "0755"),
     file(PATHS.nodeEnvScript, shippedScript(asset("scripts/bitte-node-env.sh")), "0755"),
-    file(PATHS.awsClient, shippedScript(asset("aws/bitte-aws.py")), "0755"),
+    file(PATHS.awsClient, shippedPython(asset("aws/bitte-aws.py")), "0755"),
     file(PATHS.bootstrapEnv, bootstrapEnv(ctx)),
     file(unitPath("bitte-bootstrap"), bootstrapUnit()),
     file(`${PATHS.consulDir}/consul.json`, json(consulConfig(ctx))),
@@ -154,7 +136,8 @@ function clientFiles(ctx: NodeContext): NodeFile[] {
 }
 
 function monitoringFiles(ctx: NodeContext): NodeFile[] {
-  const dashboards = DASHBOARD_FILES.map((name) => file(`${PATHS.grafanaDashboards}/${name}`, asset(`dashboards/${name}`)));
+  // Compact JSON: Grafana reads it the same, and user data must fit EC2's 16 KiB.
+  const dashboards = DASHBOARD_FILES.map((name) => file(`${PATHS.grafanaDashboards}/${name}`, JSON.stringify(JSON.parse(asset(`dashboards/${name}`))) + "\n"));
   const vmFlags = [
     `-storageDataPath=${PATHS.victoriaMetricsData}`,
     `-retentionPeriod=${RETENTION.metrics}`,

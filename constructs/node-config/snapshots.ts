@@ -4,7 +4,7 @@
  * stores one Consul, one Nomad and one Vault snapshot per interval under `snapshots/<product>/`.
  */
 import { clusterKeyId } from "../../stacks/base";
-import { asset } from "./assets";
+import { asset, shippedScript } from "./assets";
 import { PATHS } from "./paths";
 import type { NodeContext, NodeFile } from "./types";
 
@@ -91,7 +91,7 @@ function timer(intervalMinutes: number): string {
 export function snapshotFiles(ctx: NodeContext): NodeFile[] {
   const root = (path: string, content: string, permissions = "0644"): NodeFile => ({ path, content, permissions, owner: "root:root" });
   return [
-    root(SNAPSHOT_PATHS.script, asset("scripts/bitte-snapshot.sh"), "0755"),
+    root(SNAPSHOT_PATHS.script, shippedScript(asset("scripts/bitte-snapshot.sh")), "0755"),
     root(SNAPSHOT_PATHS.env, env(ctx)),
     root("/etc/systemd/system/bitte-snapshot.service", service()),
     root("/etc/systemd/system/bitte-snapshot.timer", timer(ctx.cluster.operations.snapshots.intervalMinutes)),

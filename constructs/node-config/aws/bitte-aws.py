@@ -151,7 +151,7 @@ def s3_put(args):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="bitte-aws", description=__doc__.split("\n", 1)[0])
+    p = argparse.ArgumentParser(prog="bitte-aws", description="the AWS calls of the Bitte node scripts")
     p.add_argument("--region", required=True)
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("ssm-get", help="read a parameter (decrypted) into a 0600 file")
