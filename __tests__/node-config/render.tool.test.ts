@@ -66,7 +66,8 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
 
   test.each(NODES.map((n) => [n.label, n] as const))("passes every script embedded in the user data of %s", (label, props) => {
     const doc = parse(renderUserData(props)) as { write_files: { path: string; content: string }[] };
-    const scripts = doc.write_files.filter((f) => f.content.startsWith("#!") && !f.content.startsWith("#!/usr/bin/python3"));
+    // Shell scripts only: the AWS client is Python (py_compile below), the IMDS guard an nft script.
+    const scripts = doc.write_files.filter((f) => /^#!.*\b(bash|sh)\b/.test(f.content.split("\n")[0]));
     // Role scripts of the operations layer: snapshots on core, Alertmanager's config on monitoring.
     const roleScripts = { core: [SNAPSHOT_PATHS.script], monitoring: [ALERTING_PATHS.configScript] }[props.role as string] ?? [];
     expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript, ...roleScripts].sort());
