@@ -176,7 +176,10 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     const roles = new Set(plan.machines.map((m) => m.iamRole));
     const config = {
       stateDir, region, accountId: TEST_ACCOUNT, ssmPrefix: plan.cluster.ssmPrefix,
-      kmsKeyId: account.kmsKeyArn, kmsAliases: [`alias/bitte-${plan.cluster.name}`, `arn:aws:kms:${region}:${TEST_ACCOUNT}:alias/bitte-${plan.cluster.name}`],
+      // The recovery key (HashiStackBootstrap) is named too: the stand-in keeps one key (iam.ts maps
+      // every key ARN in the policies to it), so it checks the alias exists, not which key it is.
+      kmsKeyId: account.kmsKeyArn,
+      kmsAliases: [`alias/bitte-${plan.cluster.name}`, `arn:aws:kms:${region}:${TEST_ACCOUNT}:alias/bitte-${plan.cluster.name}`, `alias/bitte-${plan.cluster.name}-recovery`],
       listen: { imds: `${IMDS_IP}:80`, ssm: `${plan.svcIp}:443`, state: `${plan.svcIp}:${STATE_PORT}` },
       tls: { cert: tls.cert, key: tls.key, ca: image.caCert },
       instances: plan.machines.map((m) => ({ ip: m.ip, instanceId: m.instanceId, name: m.name, role: m.role, zone: m.zone, iamRole: m.iamRole })),
