@@ -15,11 +15,13 @@ export function sh(argv: readonly string[], opts: { input?: string; timeoutMs?: 
 /** The same, asynchronously, so several containers can be worked on at once. */
 export function shAsync(argv: readonly string[], opts: { timeoutMs?: number; check?: boolean; input?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    // No input: stdin is /dev/null (EOF at once, as `s_client` needs). With input, a program
+    // that exits without reading it closes the pipe: that EPIPE is not the program's result.
+    const child = spawn(argv[0], argv.slice(1), { stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
     child.on("error", (e) => { clearTimeout(timer); reject(e); });
     child.on("close", (code, signal) => {
@@ -28,7 +30,10 @@ export function shAsync(argv: readonly string[], opts: { timeoutMs?: number; che
       if ((opts.check ?? true) && res.status !== 0) reject(new Error(`${argv.join(" ")} exited ${res.status}:\n${res.stderr}${res.stdout}`.slice(0, 8000)));
       else resolve(res);
     });
-    child.stdin.end(opts.input ?? "");
+    if (child.stdin) {
+      child.stdin.on("error", (e: NodeJS.ErrnoException) => { if (e.code !== "EPIPE") reject(e); });
+      child.stdin.end(opts.input);
+    }
   });
 }
 
