@@ -167,6 +167,52 @@ describeIf(missingTools(["python3", "curl", "openssl", "aws"]) ?? botocoreMissin
     });
   });
 
+  describe("KMS through SSM carries the parameter's ARN as encryption context (services-parameter-store.html)", () => {
+    test("a Decrypt bound to one parameter's ARN reads that parameter and no other", async () => {
+      expect(botocore(`put:${PREFIX}/mine=m`, `put:${PREFIX}/theirs=t`).map((o) => o.ok)).toEqual([true, true]);
+      const bound = [
+        { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: PARAM_ARN("*") },
+        { Effect: "Allow", Action: ["kms:Decrypt"], Resource: KEY_ARN, Condition: { StringEquals: { "kms:ViaService": `ssm.${REGION}.amazonaws.com`, "kms:EncryptionContext:PARAMETER_ARN": PARAM_ARN("mine") } } },
+        // A grant for calls without encryption context (Vault's seal) does not open SSM's.
+        { Effect: "Allow", Action: ["kms:Decrypt"], Resource: KEY_ARN, Condition: { Null: { "kms:EncryptionContextKeys": "true" } } },
+      ];
+      writeFileSync(svc.confFile, JSON.stringify({ ...svc.conf, iamPolicies: { "bitte-core": [{ Version: "2012-10-17", Statement: bound }] } }));
+      await svc.stop();
+      await svc.start();
+      const out = botocore(`get:${PREFIX}/mine`, `get:${PREFIX}/theirs`);
+      writeFileSync(svc.confFile, JSON.stringify(svc.conf));
+      await svc.stop();
+      await svc.start();
+      expect(out[0]).toMatchObject({ ok: true, value: "m" });
+      expect(out[1]).toMatchObject({ ok: false, code: "AccessDeniedException" });
+      expect(out[1].message).toContain("kms:Decrypt");
+    });
+  });
+
+  describe("EC2 DescribeTags (botocore's query protocol, as bitte-aws instance-tag calls it)", () => {
+    const tags = (instance: string, key: string) => {
+      const r = run("python3", [join(__dirname, "probes", "ec2_botocore.py"), ssmUrl(), imds(), ca.cert, REGION, instance, key], { timeoutMs: 60_000 });
+      if (r.status !== 0) throw new Error(`ec2 probe failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Step & { status?: number };
+    };
+    test("without ec2:DescribeTags in the role's policies it is UnauthorizedOperation", () => {
+      expect(tags("i-0123456789abcdef0", "BitteBucket")).toMatchObject({ ok: false, code: "UnauthorizedOperation", status: 403 });
+    });
+    test("with it, the filters select the instance's tag; another key finds nothing", async () => {
+      const conf = { ...svc.conf, instances: (svc.conf.instances as Record<string, unknown>[]).map((i) => ({ ...i, tags: { BitteBucket: BUCKET, Name: "core-1" } })), iamPolicies: { "bitte-core": [{ Version: "2012-10-17", Statement: [...POLICIES["bitte-core"][0].Statement, { Effect: "Allow", Action: ["ec2:DescribeTags"], Resource: "*" }] }] } };
+      writeFileSync(svc.confFile, JSON.stringify(conf));
+      await svc.stop();
+      await svc.start();
+      const found = tags("i-0123456789abcdef0", "BitteBucket");
+      const none = tags("i-0123456789abcdef0", "Other");
+      writeFileSync(svc.confFile, JSON.stringify(svc.conf));
+      await svc.stop();
+      await svc.start();
+      expect(found).toEqual({ ok: true, value: [{ key: "BitteBucket", value: BUCKET, resourceId: "i-0123456789abcdef0" }] });
+      expect(none).toEqual({ ok: true, value: [] });
+    });
+  });
+
   describe("the AWS CLI as the nodes call it", () => {
     test("put-parameter file:// create-only, get-parameter --query, complete-lifecycle-action", () => {
       const value = join(dir, "v");

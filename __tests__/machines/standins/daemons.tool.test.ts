@@ -346,12 +346,16 @@ describeWithTools(["python3", "openssl", "setpriv"], "stand-in daemons", () => {
       return { ...env(), VAULT_ADDR: `https://127.0.0.1:${port}`, VAULT_CACERT: ca.cert };
     }
 
+    let v1: Record<string, string>;
+    let root: string;
+
     test("-status 2 then init once then 0; a second init is refused; a fresh node is 'not initialized' until its join completes", async () => {
-      const v1 = await vaultNode("vault-1");
+      v1 = await vaultNode("vault-1");
       expect(cli("vault", ["operator", "init", "-status"], v1).status).toBe(2);
       const init = cli("vault", ["operator", "init", "-recovery-shares=5", "-recovery-threshold=3", "-format=json"], v1);
       expect(init.status).toBe(0);
       const out = JSON.parse(init.stdout) as { root_token: string; recovery_keys_b64: string[] };
+      root = out.root_token;
       expect(out.recovery_keys_b64).toHaveLength(5);
       expect(cli("vault", ["operator", "init", "-status"], v1).status).toBe(0);
       const again = cli("vault", ["operator", "init", "-format=json"], v1);
@@ -374,6 +378,50 @@ describeWithTools(["python3", "openssl", "setpriv"], "stand-in daemons", () => {
         ["vault-2", 2],
       ]);
       rmSync(join(svc.stateDir, "faults.json"));
+    });
+
+    test("AWS auth (iam): the signed GetCallerIdentity, the server ID header and the role's bound ARN decide; the raft snapshot needs its policy", async () => {
+      const account = String(svc.conf.accountId);
+      const vaultAwsAuth = {
+        mount: "aws",
+        serverIdHeader: "vault.example.test",
+        roles: { core: { boundIamPrincipalArns: [`arn:aws:iam::${account}:role/bitte-core`], policies: ["node-core"] }, client: { boundIamPrincipalArns: [`arn:aws:iam::${account}:role/bitte-client`], policies: ["node-client"] } },
+        policyTexts: { "node-core": 'path "sys/storage/raft/snapshot" {\n  capabilities = ["read"]\n}\n', "node-client": 'path "sys/storage/raft/*" {\n  capabilities = ["deny"]\n}\n' },
+      };
+      writeJson(svc.confFile, { ...svc.conf, vaultAwsAuth });
+      await svc.stop();
+      await svc.start();
+      // The instance's role credentials, from the stand-in IMDS (the CLI takes them from the environment here).
+      const imds = `http://127.0.0.1:${svc.ports.imds}/latest`;
+      const tok = run("curl", ["-fsS", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60", `${imds}/api/token`]).stdout;
+      const creds = JSON.parse(run("curl", ["-fsS", "-H", `X-aws-ec2-metadata-token: ${tok}`, `${imds}/meta-data/iam/security-credentials/bitte-core`]).stdout) as Record<string, string>;
+      const aws = { ...v1, AWS_ACCESS_KEY_ID: creds.AccessKeyId, AWS_SECRET_ACCESS_KEY: creds.SecretAccessKey, AWS_SESSION_TOKEN: creds.Token };
+      const login = (...args: string[]) => cli("vault", ["login", "-method=aws", "-token-only", "-no-store", ...args], aws);
+
+      const ok = login("role=core", "header_value=vault.example.test");
+      expect(ok.status).toBe(0);
+      const token = ok.stdout.trim();
+      expect(token).toMatch(/^hvs\./);
+      expect(login("role=core", "header_value=other").stderr).toContain('expected "vault.example.test" but got "other"');
+      expect(login("role=core").stderr).toContain('missing header "X-Vault-AWS-IAM-Server-ID"');
+      expect(login("role=client", "header_value=vault.example.test").stderr).toContain(`IAM Principal "arn:aws:sts::${account}:assumed-role/bitte-core/i-0123456789abcdef0" does not belong to the role "client"`);
+      expect(login("role=nope", "header_value=vault.example.test").stderr).toContain("entry for role nope not found");
+      const forged = cli("vault", ["login", "-method=aws", "-token-only", "-no-store", "role=core", "header_value=vault.example.test"], { ...aws, AWS_SECRET_ACCESS_KEY: `x${creds.SecretAccessKey.slice(1)}` });
+      expect(forged.status).toBe(2);
+      expect(forged.stderr).toContain("received error code 403 from STS");
+      expect(forged.stderr).toContain("<Code>SignatureDoesNotMatch</Code>");
+
+      // The core role's policy reads sys/storage/raft/snapshot; a default-policy token may not.
+      const snap = join(dir, "vault.snap");
+      expect(cli("vault", ["operator", "raft", "snapshot", "save", snap], { ...v1, VAULT_TOKEN: token }).status).toBe(0);
+      expect(readFileSync(snap).subarray(0, 2).toString("hex")).toBe("1f8b");
+      const plain = JSON.parse(cli("vault", ["token", "create", "-policy=default", "-format=json"], { ...v1, VAULT_TOKEN: root }).stdout) as { auth: { client_token: string } };
+      const denied = cli("vault", ["operator", "raft", "snapshot", "save", join(dir, "denied.snap")], { ...v1, VAULT_TOKEN: plain.auth.client_token });
+      expect(denied.status).toBe(2);
+      expect(denied.stderr).toContain("permission denied");
+      writeJson(svc.confFile, svc.conf);
+      await svc.stop();
+      await svc.start();
     });
   });
 });

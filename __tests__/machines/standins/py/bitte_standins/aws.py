@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import threading
 import urllib.parse
@@ -208,8 +209,9 @@ def _sign(key, msg):
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def verify_sigv4(world, method, raw_path, headers, body, service):
-    """Returns (credentials, instance) of the caller or raises the error AWS would."""
+def verify_sigv4(world, method, raw_path, headers, body, service, region_ok=None):
+    """Returns (credentials, instance) of the caller or raises the error AWS would. `region_ok`:
+    the scope's region a global endpoint expects (STS's sts.amazonaws.com: us-east-1)."""
     auth = headers.get("authorization")
     if not auth:
         raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 400)
@@ -230,8 +232,9 @@ def verify_sigv4(world, method, raw_path, headers, body, service):
         raise AwsError("ExpiredTokenException", "The security token included in the request is expired")
     if headers.get("x-amz-security-token") != creds["Token"]:
         raise AwsError("UnrecognizedClientException", "The security token included in the request is invalid.")
-    if region != world.region or svc != service:
-        raise AwsError("InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'. " if region != world.region else f"Credential should be scoped to correct service: '{service}'. ")
+    expected_region = region_ok or world.region
+    if region != expected_region or svc != service:
+        raise AwsError("InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'. " if region != expected_region else f"Credential should be scoped to correct service: '{service}'. ")
     amz_date = headers.get("x-amz-date", "")
     if not amz_date.startswith(date):
         raise AwsError("InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: " + amz_date)
@@ -286,17 +289,21 @@ def _validate_name(name, field="name"):
         raise AwsError("ValidationException", "Parameter name hierarchy depth must be at most 15 levels")
 
 
-def _kms(world, inst, action, key_id):
+def _kms(world, inst, action, key_id, name):
+    """KMS as Parameter Store calls it for the caller: the encryption context is
+    {"PARAMETER_ARN": <the parameter's ARN>} (https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html),
+    so policies may bind a role's use of the key to its own parameters."""
     if key_id not in world.kms_keys:
         raise AwsError("InvalidKeyId", f"Invalid keyId {key_id}")
-    _authorize(world, inst, action, world.kms_key_arn, {"kms:ViaService": f"ssm.{world.region}.amazonaws.com", "kms:CallerAccount": world.account})
+    _authorize(world, inst, action, world.kms_key_arn, {"kms:ViaService": f"ssm.{world.region}.amazonaws.com", "kms:CallerAccount": world.account,
+                                                        "kms:EncryptionContext:PARAMETER_ARN": _param_arn(world, name), "kms:EncryptionContextKeys": ["PARAMETER_ARN"]})
 
 
 def _out(world, p, decrypt, inst):
     value = p["Value"]
     if p["Type"] == "SecureString":
         if decrypt:
-            _kms(world, inst, "kms:Decrypt", p["KeyId"])
+            _kms(world, inst, "kms:Decrypt", p["KeyId"], p["Name"])
         else:
             value = base64.b64encode(b"\x01\x02\x02\x00" + hashlib.sha256(value.encode()).digest() + secrets.token_bytes(16)).decode()
     return {"Name": p["Name"], "Type": p["Type"], "Value": value, "Version": p["Version"], "LastModifiedDate": p["LastModifiedDate"],
@@ -370,7 +377,7 @@ def _ssm(world, target, req, inst):
             key_id = key_id or "alias/aws/ssm"
             # Standard parameters are encrypted with kms:Encrypt, advanced ones by envelope with
             # kms:GenerateDataKey (https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
-            _kms(world, inst, "kms:Encrypt" if tier == "Standard" else "kms:GenerateDataKey", key_id)
+            _kms(world, inst, "kms:Encrypt" if tier == "Standard" else "kms:GenerateDataKey", key_id, name)
         if world.take_fault("tooManyUpdates", target):
             raise AwsError("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
         with world.lock:
@@ -433,6 +440,58 @@ def _asg_error(code, message, rid):
             f"<RequestId>{rid}</RequestId></ErrorResponse>")
 
 
+# --- STS GetCallerIdentity, as Vault's AWS auth sends a node's signed request on --------------------
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html: an instance
+# profile's session is arn:aws:sts::<account>:assumed-role/<role>/<instance id>.
+
+
+def sts_caller(world, method, url, headers, body):
+    """The caller's ARN for a signed request to the global STS endpoint, or raises AwsError."""
+    u = urllib.parse.urlsplit(url)
+    if u.hostname != "sts.amazonaws.com":
+        raise AwsError("InvalidEndpoint", f"this stand-in STS answers sts.amazonaws.com only, not {u.hostname}")
+    hdrs = {k.lower(): (v[0] if isinstance(v, list) else v) for k, v in headers.items()}
+    hdrs.setdefault("host", u.netloc)
+    _, inst = verify_sigv4(world, method, u.path or "/", hdrs, body, "sts", region_ok="us-east-1")
+    world.events(inst["name"], "sts", "GetCallerIdentity", outcome="ok")
+    return f"arn:aws:sts::{world.account}:assumed-role/{inst['iamRole']}/{inst['instanceId']}"
+
+
+# --- EC2 DescribeTags (the snapshot timer reads the bucket's name from its instance's tag) ------------
+# Query API: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html; the
+# action takes no resource-level permissions (Service Authorization Reference: Resource "*").
+
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+
+def ec2(world, form, inst):
+    rid = secrets.token_hex(16)
+    if form.get("Action") != "DescribeTags":
+        return 400, f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>InvalidAction</Code><Message>The action {form.get("Action")} is not valid for this web service.</Message></Error></Errors><RequestID>{rid}</RequestID></Response>'.encode()
+    try:
+        _authorize(world, inst, "ec2:DescribeTags", "*", {})
+    except AwsError as e:
+        world.events(inst["name"], "ec2", "DescribeTags", outcome="UnauthorizedOperation")
+        return 403, f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>{e.message}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>'.encode()
+    filters = {}
+    for k, v in form.items():
+        m = re.match(r"^Filter\.(\d+)\.(Name|Value\.\d+)$", k)
+        if m:
+            f = filters.setdefault(m.group(1), {"name": None, "values": []})
+            if m.group(2) == "Name":
+                f["name"] = v
+            else:
+                f["values"].append(v)
+    items = []
+    for i in world.instances.values():
+        for key, value in sorted(i.get("tags", {}).items()):
+            row = {"resource-id": i["instanceId"], "key": key, "value": value, "resource-type": "instance"}
+            if all(row.get(f["name"]) in f["values"] for f in filters.values()):
+                items.append(f"<item><resourceId>{i['instanceId']}</resourceId><resourceType>instance</resourceType><key>{key}</key><value>{value}</value></item>")
+    world.events(inst["name"], "ec2", "DescribeTags", outcome="ok", found=len(items))
+    return 200, f'<?xml version="1.0" encoding="UTF-8"?>\n<DescribeTagsResponse xmlns="{EC2_NS}"><requestId>{rid}</requestId><tagSet>{"".join(items)}</tagSet></DescribeTagsResponse>'.encode()
+
+
 # --- S3 (PutObject, GetObject, ListObjectsV2 for snapshots/ and artifacts/) ------------------------
 # REST API: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, API_GetObject.html,
 # API_ListObjectsV2.html; errors https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html.
@@ -492,12 +551,25 @@ def s3(world, method, raw_path, headers, body, inst):
             world.events(node, "s3", action.split(":", 1)[1], bucket=bucket, key=key or q.get("prefix"), outcome="AccessDenied")
             return _s3_error("AccessDenied", "Access Denied", 403, f"/{bucket}/{key}")
 
+    # A PUT may name its key (x-amz-server-side-encryption-aws-kms-key-id, an ARN, key id or
+    # alias); S3 then uses that key instead of the bucket's default, and fails if KMS has none.
+    named = headers.get("x-amz-server-side-encryption-aws-kms-key-id") if method == "PUT" else None
+
     def kms(action):
         kid = spec.get("kmsKeyArn")
+        if named:
+            if named not in world.kms_keys and f"alias/{named}" not in world.kms_keys:
+                return _s3_error("KMS.NotFoundException", f"Invalid keyId {named}", 400, f"/{bucket}/{key}")
+            kid = world.kms_key_arn
         if not kid:
             return None
         try:
-            _authorize(world, inst, action, kid, {"kms:ViaService": f"s3.{world.region}.amazonaws.com", "kms:CallerAccount": world.account})
+            # S3's encryption context is {"aws:s3:arn": <object ARN>}, or the bucket's ARN with an
+            # S3 Bucket Key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
+            ec = f"arn:aws:s3:::{bucket}" if spec.get("bucketKey") else f"arn:aws:s3:::{bucket}/{key}"
+            _authorize(world, inst, action, world.kms_key_arn if kid in world.kms_keys else kid,
+                       {"kms:ViaService": f"s3.{world.region}.amazonaws.com", "kms:CallerAccount": world.account,
+                        "kms:EncryptionContext:aws:s3:arn": ec, "kms:EncryptionContextKeys": ["aws:s3:arn"]})
             return None
         except AwsError as e:
             world.events(node, "s3", "kms", action=action, bucket=bucket, key=key, outcome="AccessDenied")
@@ -522,7 +594,10 @@ def s3(world, method, raw_path, headers, body, inst):
         data = _dechunk(body, headers)
         etag = hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag of a single-part object is its MD5
         with world.lock:
-            store[key] = {"data": base64.b64encode(data).decode(), "etag": etag}
+            store[key] = {"data": base64.b64encode(data).decode(), "etag": etag, "writer": node,
+                          "sse": headers.get("x-amz-server-side-encryption") or ("aws:kms" if spec.get("kmsKeyArn") else None),
+                          "kmsKeyId": named or spec.get("kmsKeyArn"),
+                          "metadata": {k[len("x-amz-meta-"):]: v for k, v in headers.items() if k.startswith("x-amz-meta-")}}
             world.save("s3.json", world.objects)
         world.events(node, "s3", "PutObject", bucket=bucket, key=key, outcome="ok", size=len(data))
         return 200, {"ETag": f'"{etag}"', **({"x-amz-server-side-encryption": "aws:kms"} if spec.get("kmsKeyArn") else {})}, b""

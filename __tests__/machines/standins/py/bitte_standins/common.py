@@ -22,6 +22,14 @@ class Fatal(Exception):
     """The product refuses to start: the message is what it prints, exit status 1."""
 
 
+class JsonValue:
+    """A route's JSON value that is not an object: `str` results are the products' plain-text
+    errors, so a JSON string (Consul's /v1/status/leader answers `"10.0.0.1:8300"`) says so."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 def standin_conf():
     """/etc/bitte-standins.json ({"state": "http://<svcIp>:8700"}), written into the image per run."""
     path = os.environ.get("BITTE_STANDINS_CONF", "/etc/bitte-standins.json")
@@ -335,6 +343,52 @@ def listen(host, port, handler_cls, ctx=None):
     return srv
 
 
+class Archive:
+    """A route's binary body (a snapshot), sent as application/octet-stream."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def snapshot_archive(meta, state):
+    """A snapshot as Consul and Nomad write one (consul/snapshot/archive.go): a gzipped tar of
+    meta.json, state.bin and SHA256SUMS over both; the CLIs verify the sums after saving."""
+    import gzip
+    import hashlib
+    import io
+    import tarfile
+
+    files = {"meta.json": json.dumps(meta).encode(), "state.bin": json.dumps(state).encode()}
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(v).hexdigest()}  {k}\n" for k, v in files.items()).encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o600
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(buf.getvalue())
+
+
+def verify_archive(data):
+    """What `snapshot save` checks before it reports success: the archive opens and its sums hold.
+    Returns meta.json; raises Fatal with the CLIs' wording otherwise."""
+    import gzip
+    import hashlib
+    import io
+    import tarfile
+
+    try:
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data)), mode="r") as tar:
+            files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    except (OSError, EOFError, tarfile.TarError) as e:
+        raise Fatal(f"Error verifying snapshot file: failed to read snapshot file: {e}") from None
+    for line in files.get("SHA256SUMS", b"").decode().splitlines():
+        digest, name = line.split("  ", 1)
+        if hashlib.sha256(files.get(name, b"")).hexdigest() != digest:
+            raise Fatal(f"Error verifying snapshot file: sha256 hash mismatch for {name!r}")
+    return json.loads(files["meta.json"])
+
+
 class Api(http.server.BaseHTTPRequestHandler):
     """JSON API handler: subclasses set `route(method, path, body, headers) -> (status, obj)`."""
 
@@ -356,10 +410,18 @@ class Api(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         status, obj = type(self).route(method, self.path, body, {k.lower(): v for k, v in self.headers.items()})
-        data = (json.dumps(obj) if not isinstance(obj, (bytes, str)) else obj)
-        data = data.encode() if isinstance(data, str) else data
+        if isinstance(obj, JsonValue):
+            obj = obj.value
+            data = json.dumps(obj).encode()
+            ctype = "application/json"
+        elif isinstance(obj, Archive):
+            data, ctype = obj.data, "application/octet-stream"
+        else:
+            data = (json.dumps(obj) if not isinstance(obj, (bytes, str)) else obj)
+            data = data.encode() if isinstance(data, str) else data
+            ctype = "application/json" if not isinstance(obj, (bytes, str)) else "text/plain"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json" if not isinstance(obj, (bytes, str)) else "text/plain")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -377,10 +439,10 @@ class Api(http.server.BaseHTTPRequestHandler):
         self._go("DELETE")
 
 
-def client_request(addr, method, path, body=None, cafile=None, headers=None, timeout=15):
+def client_request(addr, method, path, body=None, cafile=None, headers=None, timeout=15, raw=False):
     """The CLIs' HTTP client: HTTPS verified against the given CA (Go's crypto/tls checks the
-    address's host against the certificate's SANs). Returns (status, text) or raises Fatal with
-    Go-shaped text."""
+    address's host against the certificate's SANs). Returns (status, text), or (status, bytes)
+    with `raw`, or raises Fatal with Go-shaped text."""
     url = addr.rstrip("/") + path
     ctx = None
     if url.startswith("https://"):
@@ -390,9 +452,11 @@ def client_request(addr, method, path, body=None, cafile=None, headers=None, tim
     verb = {"GET": "Get", "PUT": "Put", "POST": "Post", "DELETE": "Delete"}[method]
     try:
         with urllib.request.urlopen(r, timeout=timeout, context=ctx) as resp:
-            return resp.status, resp.read().decode()
+            out = resp.read()
+            return resp.status, (out if raw else out.decode())
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+        out = e.read()
+        return e.code, (out if raw else out.decode())
     except urllib.error.URLError as e:
         reason = e.reason
         if isinstance(reason, ssl.SSLCertVerificationError):

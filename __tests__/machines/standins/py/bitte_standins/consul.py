@@ -182,7 +182,12 @@ def route(node, method, path, body, headers):
     if p == "/v1/status/leader" and method == "GET":
         status, out = common.rpc(PRODUCT, "join", {"node": node, "server": False})
         ld = out.get("leader")
-        return 200, f"{out['servers'][ld]}:8300" if ld else ""
+        # agent/status_endpoint.go StatusLeader: the JSON encoding of "<ip>:8300", or of "" without one.
+        return 200, common.JsonValue(f"{out['servers'][ld]}:8300" if ld else "")
+    if p == "/v1/snapshot" and method == "GET":
+        # agent/snapshot_endpoint.go: the leader streams a snapshot archive (ACL: management).
+        status, out = call("snapshot")
+        return (200, common.Archive(common.snapshot_archive(out["meta"], out["state"]))) if status == 200 else (status, out)
     if p == "/v1/agent/self":
         return 200, {"Config": {"NodeName": node}}
     if p == "/v1/acl/bootstrap" and method == "PUT":
@@ -228,7 +233,7 @@ def _flags(args):
     return out, pos
 
 
-def _api(method, path, body=None):
+def _api(method, path, body=None, raw=False):
     addr = os.environ.get("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500")
     if "://" not in addr:
         addr = ("https://" if os.environ.get("CONSUL_HTTP_SSL") == "true" else "http://") + addr
@@ -236,7 +241,7 @@ def _api(method, path, body=None):
     if os.environ.get("CONSUL_HTTP_TOKEN_FILE"):
         token = common.read_file(os.environ["CONSUL_HTTP_TOKEN_FILE"]).decode().strip()
     headers = {"X-Consul-Token": token} if token else {}
-    return common.client_request(addr, method, path, body, os.environ.get("CONSUL_CACERT"), headers)
+    return common.client_request(addr, method, path, body, os.environ.get("CONSUL_CACERT"), headers, raw=raw)
 
 
 def _check(what, status, text):
@@ -266,6 +271,20 @@ def cli(argv):
     if argv[0] == "validate":
         load(argv[1:] or ["/etc/consul.d"])
         print("Configuration is valid!")
+        return 0
+    if argv[:2] == ["snapshot", "save"]:
+        # command/snapshot/save/snapshot_save.go: GET /v1/snapshot into <file>, verify, then
+        # "Saved and verified snapshot to index N".
+        _, pos = _flags(argv[2:])
+        if len(pos) != 1:
+            raise Fatal("This command takes one argument: <file>")
+        status, data = _api("GET", "/v1/snapshot", raw=True)
+        if status != 200:
+            raise Fatal(f"Error saving snapshot: Unexpected response code: {status} ({data.decode(errors='replace')})")
+        meta = common.verify_archive(data)
+        with open(pos[0], "wb") as f:
+            f.write(data)
+        print(f"Saved and verified snapshot to index {meta['Index']}")
         return 0
     if argv[:1] != ["acl"] or len(argv) < 2:
         raise Fatal(f"stand-in consul: command not supported: {' '.join(argv)}")

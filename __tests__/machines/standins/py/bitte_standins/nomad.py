@@ -158,7 +158,11 @@ def route(node, method, path, body, headers):
     if p == "/v1/status/leader":
         status, out = common.rpc(PRODUCT, "join", {"node": node, "server": False})
         ld = out.get("leader")
-        return (200, f"{out['servers'][ld]}:4647") if ld else (500, "No cluster leader")
+        return (200, common.JsonValue(f"{out['servers'][ld]}:4647")) if ld else (500, "No cluster leader")
+    if p == "/v1/operator/snapshot" and method == "GET":
+        # nomad/operator_endpoint.go SnapshotSave (ACL: management).
+        status, out = call("snapshot")
+        return (200, common.Archive(common.snapshot_archive(out["meta"], out["state"]))) if status == 200 else (status, out)
     if p.startswith("/v1/acl/policy/") and method in ("PUT", "POST"):
         return call("policy_create", name=p.rsplit("/", 1)[1], rules=req.get("Rules", ""), description=req.get("Description", ""))
     if p.startswith("/v1/acl/policy/") and method == "GET":
@@ -170,10 +174,10 @@ def route(node, method, path, body, headers):
     return 404, "Invalid method"
 
 
-def _api(method, path, body=None):
+def _api(method, path, body=None, raw=False):
     addr = os.environ.get("NOMAD_ADDR", "http://127.0.0.1:4646")
     tok = os.environ.get("NOMAD_TOKEN", "")
-    return common.client_request(addr, method, path, body, os.environ.get("NOMAD_CACERT"), {"X-Nomad-Token": tok} if tok else {})
+    return common.client_request(addr, method, path, body, os.environ.get("NOMAD_CACERT"), {"X-Nomad-Token": tok} if tok else {}, raw=raw)
 
 
 def cli(argv):
@@ -206,6 +210,19 @@ def cli(argv):
         if status != 200:
             raise Fatal(f"Error writing ACL policy: Unexpected response code: {status} ({text})")
         print(f"Successfully wrote {args[0]!r} ACL policy!")
+        return 0
+    if argv[:3] == ["operator", "snapshot", "save"]:
+        # command/operator_snapshot_save.go: writes <file>, then "State file written to <file>".
+        args = [a for a in argv[3:] if not a.startswith("-")]
+        if len(args) != 1:
+            raise Fatal("This command takes one argument: <filename>")
+        status, data = _api("GET", "/v1/operator/snapshot", raw=True)
+        if status != 200:
+            raise Fatal(f"Failed to get snapshot file: Unexpected response code: {status} ({data.decode(errors='replace')})")
+        common.verify_archive(data)
+        with open(args[0], "wb") as f:
+            f.write(data)
+        print(f"State file written to {args[0]}")
         return 0
     raise Fatal(f"stand-in nomad: command not supported: {' '.join(argv)}")
 

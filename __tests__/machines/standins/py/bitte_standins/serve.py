@@ -141,6 +141,15 @@ def make_handler(kind, world, state, events):
                 self._send(*aws.s3(world, method, self.path, h, body, inst))
                 return
             form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))) if method == "POST" else {}
+            if form.get("Action") and len(scope) == 5 and scope[3] == "ec2":
+                xml = {"Content-Type": "text/xml;charset=UTF-8"}
+                try:
+                    _, inst = aws.verify_sigv4(world, method, self.path, h, body, "ec2")
+                except aws.AwsError as e:
+                    self._send(401 if e.code != "InvalidSignatureException" else 403, xml, f"<Response><Errors><Error><Code>{'AuthFailure' if e.code != 'InvalidSignatureException' else 'SignatureDoesNotMatch'}</Code><Message>{e.message}</Message></Error></Errors></Response>".encode())
+                    return
+                self._send(*((lambda s, b: (s, xml, b))(*aws.ec2(world, form, inst))))
+                return
             if form.get("Action") and "autoscaling" in h.get("authorization", ""):
                 xml = {"Content-Type": "text/xml"}
                 try:
@@ -178,7 +187,17 @@ def main(argv):
     os.makedirs(conf["stateDir"], exist_ok=True)
     events = EventLog(conf["stateDir"])
     world = aws.World(conf, events)
-    state = SharedState(conf["stateDir"], events)
+    def sts(method, url, headers, body):
+        try:
+            return aws.sts_caller(world, method, url, headers, body)
+        except aws.AwsError as e:
+            # path_login.go: STS's refusal comes back as an upstream error, 400 to the caller.
+            # STS is a query-protocol service: a bad signature is SignatureDoesNotMatch there.
+            code = "SignatureDoesNotMatch" if e.code == "InvalidSignatureException" else e.code
+            body = f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{e.message}</Message></Error></ErrorResponse>'
+            raise RpcError(400, f"error making upstream request: received error code 403 from STS: {body}") from None
+
+    state = SharedState(conf["stateDir"], events, sts=sts, vault_aws=conf.get("vaultAwsAuth"))
     servers = []
     listen = conf["listen"]
     for kind, key in (("imds", "imds"), ("aws", "ssm"), ("state", "state")):

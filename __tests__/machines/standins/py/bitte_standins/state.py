@@ -29,7 +29,13 @@ def _uuid():
 
 
 class SharedState:
-    def __init__(self, state_dir, events):
+    def __init__(self, state_dir, events, sts=None, vault_aws=None):
+        """`sts(method, url, headers, body)` answers a signed sts:GetCallerIdentity as STS would
+        (the caller's ARN, or raises RpcError); `vault_aws` is what `cdktf deploy consul` writes
+        into Vault's AWS auth (the consul stack's VaultAwsAuth): the server ID header value,
+        the roles and their policies' texts."""
+        self.sts = sts
+        self.vault_aws = vault_aws or {}
         self.path = os.path.join(state_dir, "cluster.json")
         self.faults_path = os.path.join(state_dir, "faults.json")
         self.events = events
@@ -176,6 +182,16 @@ class SharedState:
         self.events(req["node"], product, "acl-token-delete", accessor=req["id"])
         return True
 
+    def _acl_snapshot(self, product, req):
+        """The raft state as a snapshot (ACL: management, for Consul and Nomad alike)."""
+        if not self._token(product, req.get("token"), None).get("management"):
+            raise RpcError(403, "Permission denied")
+        p = self.s[product]
+        index = self._next()
+        self.events(req["node"], product, "snapshot-save", index=index)
+        return {"meta": {"ID": f"2-{index}-{secrets.token_hex(4)}", "Index": index, "Term": 2, "Version": 1},
+                "state": {"servers": p["servers"], "policies": p["policies"], "tokens": sorted(p["tokens"])}}
+
     # --- Consul Connect CA (auto_encrypt) -----------------------------------------------------
 
     def _consul_sign(self, req):
@@ -304,6 +320,80 @@ class SharedState:
         self.events(req["node"], "vault", "token-create", policies=c["tokens"][t]["policies"])
         return {"auth": {"client_token": t, "accessor": c["tokens"][t]["accessor"], "policies": c["tokens"][t]["policies"]}}
 
+    def _vault_aws_login(self, req):
+        """builtin/credential/aws/path_login.go pathLoginUpdateIam, in its order and with its texts:
+        the request's fields, the server ID header, STS, the role, its auth type, the bound ARN."""
+        c = self._vault_cluster(req.get("cluster"))
+        login, conf = req["login"], self.vault_aws
+        if req["mount"] != conf.get("mount", "aws"):
+            raise RpcError(403, "permission denied")
+        import base64
+        import re
+
+        method = login.get("iam_http_request_method") or ""
+        if not method:
+            raise RpcError(400, "missing iam_http_request_method")
+        if method != "POST":
+            raise RpcError(400, "invalid iam_http_request_method; currently only 'POST' is supported")
+        fields = {}
+        for name in ("iam_request_url", "iam_request_body"):
+            if not login.get(name):
+                raise RpcError(400, f"missing {name}")
+            try:
+                fields[name] = base64.b64decode(login[name], validate=True).decode()
+            except (ValueError, UnicodeDecodeError):
+                raise RpcError(400, f"failed to base64 decode {name}") from None
+        try:
+            headers = json.loads(base64.b64decode(login.get("iam_request_headers") or "")) if login.get("iam_request_headers") else {}
+        except ValueError:
+            headers = {}
+        if not headers:
+            raise RpcError(400, "missing iam_request_headers")
+        want = conf.get("serverIdHeader")
+        if want:
+            got = next((",".join(v) for k, v in headers.items() if k.lower() == "x-vault-aws-iam-server-id"), "")
+            prefix = "error validating X-Vault-AWS-IAM-Server-ID header: "
+            if not got:
+                raise RpcError(400, prefix + 'missing header "X-Vault-AWS-IAM-Server-ID"')
+            if got != want:
+                raise RpcError(400, prefix + f'expected "{want}" but got "{got}"')
+            authz = headers.get("Authorization")
+            if not authz:
+                raise RpcError(400, prefix + "missing Authorization header")
+            m = re.match(r".*SignedHeaders=([^,]+)", ",".join(authz))
+            if not m or "x-vault-aws-iam-server-id" not in m.group(1).lower().split(";"):
+                raise RpcError(400, prefix + "vault header wasn't signed")
+        lower = {k.lower(): v for k, v in headers.items()}
+        arn = self.sts("POST", fields["iam_request_url"], lower, fields["iam_request_body"].encode())
+        parts = arn.split(":", 5)[5].split("/")
+        # parseIamArn: an assumed-role session's canonical ARN is its role's.
+        canonical = f"arn:aws:iam::{arn.split(':')[4]}:role/{parts[1]}" if parts[0] == "assumed-role" else arn
+        name = login.get("role") or parts[1]
+        role = conf.get("roles", {}).get(name)
+        if role is None:
+            raise RpcError(400, f"entry for role {name} not found")
+        if canonical not in role["boundIamPrincipalArns"]:
+            self.events(req["node"], "vault", "aws-login", role=name, outcome="denied", principal=canonical)
+            raise RpcError(400, f'IAM Principal "{arn}" does not belong to the role "{name}"')
+        t = "hvs." + secrets.token_urlsafe(18)
+        pols = sorted(set(role["policies"]) | {"default"})
+        c["tokens"][t] = {"policies": pols, "accessor": secrets.token_urlsafe(18)}
+        self.events(req["node"], "vault", "aws-login", role=name, outcome="ok", policies=pols)
+        return {"auth": {"client_token": t, "accessor": c["tokens"][t]["accessor"], "policies": pols, "token_policies": pols,
+                         "metadata": {"client_arn": arn, "canonical_arn": canonical, "auth_type": "iam", "role_id": name}}}
+
+    def _vault_raft_snapshot(self, req):
+        c, tok = self._vault_auth(req)
+        if "root" not in tok["policies"] and "read" not in vault_capabilities(self._vault_policy_texts(c, tok["policies"]), "sys/storage/raft/snapshot"):
+            raise RpcError(403, "1 error occurred:\n\t* permission denied")
+        self.events(req["node"], "vault", "raft-snapshot-save", cluster=c["id"])
+        return {"meta": {"ID": f"2-{self._next()}-{secrets.token_hex(4)}", "Index": self.s["index"], "Term": 2, "Version": 1},
+                "state": {"members": c["members"], "policies": sorted(c["policies"])}}
+
+    def _vault_policy_texts(self, c, names):
+        texts = {**self.vault_aws.get("policyTexts", {}), **c["policies"]}
+        return [texts[n] for n in names if n in texts]
+
     def _vault_token_revoke(self, req):
         c, _ = self._vault_auth(req)
         c["tokens"].pop(req["revoke"], None)
@@ -311,6 +401,34 @@ class SharedState:
             c["rootToken"] = None
         self.events(req["node"], "vault", "token-revoke")
         return {}
+
+
+# --- Vault ACL policies ------------------------------------------------------------------------
+
+
+def vault_capabilities(policy_texts, path):
+    """The capabilities the policies grant on `path`, as vault/policy.go matches paths: an exact
+    rule wins over globs, the longest glob (`*` suffix, `+` one segment) over shorter ones, and
+    `deny` takes everything away."""
+    import re
+
+    best, best_key = None, None
+    for text in policy_texts:
+        for pat, caps_text in re.findall(r'path\s+"([^"]+)"\s*\{[^}]*?capabilities\s*=\s*\[([^\]]*)\]', text):
+            caps = set(re.findall(r'"([a-z]+)"', caps_text))
+            glob = pat.endswith("*")
+            stem = pat[:-1] if glob else pat
+            rx = "^" + "/".join("[^/]+" if seg == "+" else re.escape(seg) for seg in stem.split("/")) + (".*" if glob else "$")
+            if not re.match(rx, path):
+                continue
+            key = (not glob, len(pat))
+            if best_key is None or key > best_key:
+                best, best_key = set(caps), key
+            elif key == best_key:
+                best |= caps
+    if not best or "deny" in best:
+        return set()
+    return best
 
 
 # --- certificates (openssl CLI: the stand-ins stay stdlib-only) --------------------------------

@@ -207,6 +207,15 @@ def route(n, method, path, body, headers):
         return call("token_revoke", revoke=token)
     if p == "/v1/auth/token/revoke":
         return call("token_revoke", revoke=req.get("token", ""))
+    if p == "/v1/sys/storage/raft/snapshot" and method == "GET":
+        # vault/logical_system_raft.go: the raft snapshot archive (sys/storage/raft/snapshot, read).
+        status, out = call("raft_snapshot")
+        return (200, common.Archive(common.snapshot_archive(out["meta"], out["state"]))) if status == 200 else (status, out)
+    if p.startswith("/v1/auth/") and p.endswith("/login") and method in ("PUT", "POST"):
+        # builtin/credential/aws/path_login.go pathLoginUpdateIam: the caller's signed
+        # sts:GetCallerIdentity request, which Vault sends to STS and matches against the role.
+        mount = p[len("/v1/auth/"):-len("/login")]
+        return call("aws_login", mount=mount, login={k: req.get(k) for k in ("role", "iam_http_request_method", "iam_request_url", "iam_request_body", "iam_request_headers")})
     if p == "/v1/sys/storage/raft/join":
         return 200, {"joined": True}
     return _err(404, "no handler for route")
@@ -215,10 +224,91 @@ def route(n, method, path, body, headers):
 # --- CLI -----------------------------------------------------------------------------------------
 
 
-def _api(method, path, body=None):
+def _api(method, path, body=None, raw=False):
     addr = os.environ.get("VAULT_ADDR", "https://127.0.0.1:8200")
     tok = os.environ.get("VAULT_TOKEN", "")
-    return common.client_request(addr, method, path, body, os.environ.get("VAULT_CACERT"), {"X-Vault-Token": tok} if tok else {})
+    return common.client_request(addr, method, path, body, os.environ.get("VAULT_CACERT"), {"X-Vault-Token": tok} if tok else {}, raw=raw)
+
+
+def _aws_credentials():
+    """The AWS SDK's default chain as the CLI uses it: the environment, else IMDSv2 (the role)."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_SESSION_TOKEN", "")
+    import urllib.request
+
+    base = "http://169.254.169.254/latest"
+    try:
+        req = urllib.request.Request(f"{base}/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            tok = r.read().decode()
+        get = lambda path: urllib.request.urlopen(urllib.request.Request(f"{base}/{path}", headers={"X-aws-ec2-metadata-token": tok}), timeout=5).read().decode()  # noqa: E731
+        role = get("meta-data/iam/security-credentials/").strip()
+        c = json.loads(get(f"meta-data/iam/security-credentials/{role}"))
+    except OSError as e:
+        raise Fatal(f"Error authenticating: failed to retrieve credentials from credential chain: NoCredentialProviders: no valid providers in chain ({e})") from None
+    return c["AccessKeyId"], c["SecretAccessKey"], c["Token"]
+
+
+def _aws_login_data(header_value, region):
+    """builtin/credential/aws/cli.go GenerateLoginData: a SigV4-signed sts:GetCallerIdentity POST
+    (the global endpoint for us-east-1, the CLI's default region), base64-encoded for the login."""
+    import base64
+    import datetime
+    import hashlib
+    import hmac
+
+    akid, secret, session = _aws_credentials()
+    host = "sts.amazonaws.com" if region == "us-east-1" else f"sts.{region}.amazonaws.com"
+    body = "Action=GetCallerIdentity&Version=2011-06-15"
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    headers = {"content-type": "application/x-www-form-urlencoded; charset=utf-8", "host": host, "x-amz-date": amz_date}
+    if session:
+        headers["x-amz-security-token"] = session
+    if header_value:
+        headers["x-vault-aws-iam-server-id"] = header_value
+    signed = sorted(headers)
+    creq = "\n".join(["POST", "/", "", "".join(f"{h}:{headers[h]}\n" for h in signed), ";".join(signed), hashlib.sha256(body.encode()).hexdigest()])
+    scope = f"{day}/{region}/sts/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    k = ("AWS4" + secret).encode()
+    for part in (day, region, "sts", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    # Go's http.Header: canonical names, a list per name; Host is the request's, not a header.
+    out = {"-".join(w.capitalize() for w in h.split("-")): [v] for h, v in headers.items() if h != "host"}
+    out["Authorization"] = [f"AWS4-HMAC-SHA256 Credential={akid}/{scope}, SignedHeaders={';'.join(signed)}, Signature={sig}"]
+    b64 = lambda t: base64.b64encode(t.encode()).decode()  # noqa: E731
+    return {"iam_http_request_method": "POST", "iam_request_url": b64(f"https://{host}/"), "iam_request_body": b64(body), "iam_request_headers": b64(json.dumps(out))}
+
+
+def _login(argv):
+    """`vault login -method=aws [-path=aws] [-token-only] [-no-store] role=R header_value=H [region=R]`."""
+    o, pos = _opts(argv)
+    if o.get("method", "token") != "aws":
+        raise Fatal(f"stand-in vault: login method not supported: {o.get('method')}")
+    kv = dict(a.split("=", 1) for a in pos if "=" in a)
+    body = {"role": kv.get("role", ""), **_aws_login_data(kv.get("header_value", ""), kv.get("region") or "us-east-1")}
+    path = f"/v1/auth/{o.get('path', 'aws').strip('/')}/login"
+    try:
+        status, text = _api("POST", path, body)
+    except Fatal as e:
+        print(f"Error authenticating: {e}", file=sys.stderr)
+        return 2
+    if status != 200:
+        print(f"Error authenticating: {_api_error('POST', path, status, text)}", file=sys.stderr)
+        return 2
+    auth = json.loads(text)["auth"]
+    if o.get("no-store") != "true":
+        home = os.path.expanduser("~")
+        fd = os.open(os.path.join(home, ".vault-token"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(auth["client_token"])
+    if o.get("token-only") == "true":
+        print(auth["client_token"])
+    else:
+        print(f"Success! You are now authenticated.\n\nKey                  Value\n---                  -----\ntoken                {auth['client_token']}\ntoken_policies       {auth['policies']}")
+    return 0
 
 
 def _api_error(method, path, status, text):
@@ -308,6 +398,21 @@ def cli(argv):
         else:
             print(f"Key                      Value\n---                      -----\nRecovery Seal Type       shamir\nInitialized              {str(initialized).lower()}\nSealed                   {str(sealed).lower()}\nStorage Type             raft")
         return 2 if sealed else 0
+    if argv[:1] == ["login"]:
+        return _login(argv[1:])
+    if argv[:4] == ["operator", "raft", "snapshot", "save"]:
+        # command/operator_raft_snapshot_save.go: streams sys/storage/raft/snapshot into <file>.
+        _, pos = _opts(argv[4:])
+        if len(pos) != 1:
+            print("Incorrect arguments (expected 1, got %d)" % len(pos), file=sys.stderr)
+            return 1
+        status, data = _api("GET", "/v1/sys/storage/raft/snapshot", raw=True)
+        if status != 200:
+            print(f"Error taking the snapshot: {_api_error('GET', '/v1/sys/storage/raft/snapshot', status, data.decode(errors='replace'))}", file=sys.stderr)
+            return 2
+        with open(pos[0], "wb") as f:
+            f.write(data)
+        return 0
     if argv[:4] == ["operator", "raft", "autopilot", "set-config"]:
         o, _ = _opts(argv[4:])
         conf = {}
