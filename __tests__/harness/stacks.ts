@@ -1,6 +1,7 @@
 /** The AWS stacks of a cluster, synthesized for tests, with stand-in upstream outputs. */
 import type { Cluster } from "../../clusters/spec";
 import { ClientsStack } from "../../stacks/clients";
+import { ConsulStack } from "../../stacks/consul";
 import { CoreStack } from "../../stacks/core";
 import { NetworkStack } from "../../stacks/network";
 import { synth, type Synthesized } from "./synth";
@@ -28,6 +29,10 @@ export function coreStack(cluster: Cluster): Synthesized {
 
 export function clientsStack(cluster: Cluster): Synthesized {
   return cached(key("clients", cluster), () => synth((app) => new ClientsStack(app, "clients", { cluster })));
+}
+
+export function consulStack(cluster: Cluster): Synthesized {
+  return cached(key("consul", cluster), () => synth((app) => new ConsulStack(app, "consul", { cluster })));
 }
 
 /** `override_data` values for the remote states a stack reads. */

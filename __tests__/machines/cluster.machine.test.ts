@@ -4,7 +4,12 @@
  * packages and AWS endpoints (see README, "How the machine tier works"). The scenarios share one
  * world and run in order: each builds on the cluster the previous one left.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
+import { snapshotKeyPattern, SNAPSHOT_PRODUCTS, type SnapshotProduct } from "../../constructs/node-config/snapshots";
+import { clusterKeyId } from "../../stacks/base";
 import { describeIf } from "../harness/tools";
 import { protocolViolations, readEvents } from "./harness/checks";
 import { machineTierUnavailable } from "./harness/env";
@@ -25,6 +30,19 @@ async function bootstrapResult(m: Machine, attempts = 240): Promise<string> {
     if (props.ActiveState === "active" || props.ActiveState === "failed") return props.Result;
     return undefined;
   }, attempts, 2_500);
+}
+
+/** Unit states once none is still starting or restarting (bounded: a crash loop shows as itself). */
+async function settledUnits(m: Machine, units: readonly string[]): Promise<Record<string, string>> {
+  let last: Record<string, string> = {};
+  try {
+    return await until(`${m.props.name}: units to settle`, async () => {
+      last = await m.unitStates(units);
+      return Object.values(last).some((st) => st === "activating" || st === "reloading" || st === "deactivating") ? undefined : last;
+    }, 60, 2_000);
+  } catch {
+    return last;
+  }
 }
 
 /** Boots machines at once and waits for cloud-init and the bootstrap on each; returns failures with their logs. */
@@ -98,6 +116,84 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     ]);
     expect(checks).toEqual(["verified", "verified", "verified"]);
   }, 30 * 60_000);
+
+  /**
+   * The scenarios build on each other; run alone (`jest -t`), one boots what the earlier ones
+   * would have left running, the core first.
+   */
+  async function ensureBooted(names: readonly string[]): Promise<void> {
+    for (const group of [names.filter((n) => n.startsWith("core-")), names.filter((n) => !n.startsWith("core-"))]) {
+      const down = group.filter((n) => !world.machine(n).running);
+      if (down.length > 0) expect(await bootAll(world, down, { keepRoot: false })).toEqual([]);
+    }
+  }
+
+  /** The units each role's user data enables (user-data.ts ENABLED_UNITS), as systemd must report them. */
+  const ROLE_UNITS: Record<string, readonly string[]> = {
+    monitoring: ["consul", "victoria-metrics", "loki", "grafana-server", "vmalert", "prometheus-alertmanager", "promtail", "prometheus-node-exporter"],
+    "routing-1": ["consul", "haproxy", "promtail", "prometheus-node-exporter"],
+    "workers-1": ["bitte-imds-guard", "consul", "docker", "nomad", "promtail", "prometheus-node-exporter"],
+  };
+  const OTHERS = Object.keys(ROLE_UNITS);
+
+  test("then monitoring, routing and one client of each group boot and reach active units, with verified TLS to their local agent", async () => {
+    await ensureBooted(CORES);
+    expect(await bootAll(world, OTHERS, { keepRoot: false })).toEqual([]);
+    for (const n of OTHERS) {
+      const m = world.machine(n);
+      const states = await settledUnits(m, ROLE_UNITS[n]);
+      const journals = await Promise.all(Object.entries(states).filter(([, st]) => st !== "active").map(async ([u]) => `${u}: ${(await journal(m, u)).slice(-1500)}`));
+      expect({ [n]: states, journals }).toEqual({ [n]: Object.fromEntries(ROLE_UNITS[n].map((u) => [u, "active"])), journals: [] });
+      // The local Consul agent's HTTPS (auto_encrypt certificate, signed by the Bitte CA since
+      // defect 4) verifies against the CA file every local client of it is configured with.
+      expect({ [n]: await verifiedTls(m, "127.0.0.1:8501", "localhost") }).toEqual({ [n]: "verified" });
+    }
+    // The Nomad client's own HTTPS, as the local CLI and the drain reach it.
+    expect(await verifiedTls(world.machine("workers-1"), "127.0.0.1:4646", "client.global.nomad")).toBe("verified");
+    expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
+  }, 30 * 60_000);
+
+  test("a client reads exactly the bootstrap parameters the table gives it: every other one is AccessDenied by its IAM policy", async () => {
+    await ensureBooted([...CORES, "workers-1"]);
+    const client = world.machine("workers-1");
+    const prefix = world.plan.cluster.ssmPrefix;
+    const outcomes: Record<string, string> = {};
+    const expected: Record<string, string> = {};
+    for (const p of bootstrapParameters()) {
+      const r = await client.exec(["bitte-aws", "--region", world.plan.cluster.coreRegion, "ssm-get", `${prefix}/${p.name}`, "/run/bitte-read-probe"], { check: false, timeoutMs: 60_000 });
+      // 0 read, 3 ParameterNotFound (only what an operator writes is absent here), 1 the error.
+      outcomes[p.name] = r.status === 0 ? "read" : r.status === 3 ? "absent" : /AccessDenied/.test(r.stderr) ? "AccessDenied" : `exit ${r.status}: ${r.stderr.trim()}`;
+      expected[p.name] = p.readers.includes("client") ? (p.writer === "operator" ? "absent" : "read") : "AccessDenied";
+    }
+    await client.exec(["rm", "-f", "/run/bitte-read-probe"]);
+    expect(outcomes).toEqual(expected);
+  }, 10 * 60_000);
+
+  test("a snapshot is taken once for the cluster, by the Consul leader, and lands in the bucket under snapshots/ with the cluster key", async () => {
+    await ensureBooted(CORES);
+    type Stored = Record<string, { data: string; writer: string; sse: string; kmsKeyId: string; metadata: Record<string, string> }>;
+    const snapshots = (): Stored => {
+      const file = join(world.stateDir, "s3.json");
+      const all = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, Stored>) : {};
+      return Object.fromEntries(Object.entries(all[`bitte-${world.plan.cluster.name}`] ?? {}).filter(([k]) => k.startsWith("snapshots/")));
+    };
+    // The timer (OnBootSec) may have taken a set already: this run's are the new keys.
+    const before = new Set(Object.keys(snapshots()));
+    // What the timer runs, on all three at once.
+    const runs = await Promise.all(CORES.map(async (n) => {
+      const m = world.machine(n);
+      const r = await m.exec(["systemctl", "start", "bitte-snapshot.service"], { check: false, timeoutMs: 5 * 60_000 });
+      return { n, status: r.status, log: r.status === 0 ? "" : (await journal(m, "bitte-snapshot")).slice(-3000) };
+    }));
+    expect(runs.filter((r) => r.status !== 0)).toEqual([]);
+    const stored = Object.entries(snapshots()).filter(([k]) => !before.has(k));
+    const leader = readEvents(join(world.stateDir, "events.jsonl")).find((e) => e.source === "consul" && e.event === "leader")?.leader;
+    expect(stored.map(([k, o]) => ({ product: k.split("/")[1], key: snapshotKeyPattern(world.plan.cluster.name, k.split("/")[1] as SnapshotProduct).test(k), writer: o.writer, sse: o.sse, kmsKeyId: o.kmsKeyId, cluster: o.metadata["bitte-cluster"] })).sort((a, b) => a.product.localeCompare(b.product)))
+      .toEqual(SNAPSHOT_PRODUCTS.map((product) => ({ product, key: true, writer: leader, sse: "aws:kms", kmsKeyId: clusterKeyId(world.plan.cluster), cluster: world.plan.cluster.name })).sort((a, b) => a.product.localeCompare(b.product)));
+    // Each is a snapshot archive the product's restore would take: gzip, and a tar holding meta.json.
+    for (const [k, o] of stored) expect({ [k]: gunzipSync(Buffer.from(o.data, "base64")).subarray(0, 100).toString("latin1").replace(/\0.*$/s, "") }).toEqual({ [k]: expect.stringMatching(/^(meta\.json|state\.bin|SHA256SUMS)$/) });
+    expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
+  }, 20 * 60_000);
 
   /** The core converged: units active on every core, the protocol's checks clean. */
   async function expectCoreConverged(): Promise<void> {

@@ -6,7 +6,7 @@
 import type { Cluster, ClusterSpec } from "../../../clusters/spec";
 import { defineCluster } from "../../../clusters/spec";
 import { cidrHost, parseCidr } from "../../../clusters/spec/cidr";
-import { clientsStack, coreStack } from "../../harness/stacks";
+import { clientsStack, consulStack, coreStack } from "../../harness/stacks";
 import { resources, userDataOf, type StackJson, type TfResource } from "../../harness/synth";
 import { roleOfProfile } from "./iam";
 
@@ -24,6 +24,8 @@ export interface MachinePlan {
   readonly dataVolume: boolean;
   /** The IAM role its instance profile carries. */
   readonly iamRole: string;
+  /** Its instance tags as synthesized (Terraform references unresolved: see world.ts). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface TestCluster {
@@ -34,7 +36,7 @@ export interface TestCluster {
   readonly machines: readonly MachinePlan[];
   readonly vpcCidrs: readonly string[];
   /** The synthesized stacks the machines come from. */
-  readonly stacks: { readonly core: StackJson; readonly clients: StackJson };
+  readonly stacks: { readonly core: StackJson; readonly clients: StackJson; readonly consul: StackJson };
 }
 
 /** Where the services namespace serves each mirror (HTTP, path per repository). */
@@ -63,11 +65,12 @@ export function svcAddressFor(cluster: Pick<Cluster, "regions">): string {
   return cidrHost(c, 250);
 }
 
-function tagged(r: { config: Record<string, unknown> }, key: string): string | undefined {
+function tagsOf(r: { config: Record<string, unknown> }): Record<string, string> {
   // A launch template's instances carry its tag_specifications; an instance its own tags.
-  const tags = ((r.config.tag_specifications as { tags: Record<string, string> }[] | undefined)?.[0]?.tags ?? r.config.tags) as Record<string, string> | undefined;
-  return tags?.[key];
+  return ((r.config.tag_specifications as { tags: Record<string, string> }[] | undefined)?.[0]?.tags ?? r.config.tags ?? {}) as Record<string, string>;
 }
+
+const tagged = (r: { config: Record<string, unknown> }, key: string): string | undefined => tagsOf(r)[key];
 
 /** Synthesizes the stacks and plans every machine of the tier with its user data. */
 export function planCluster(signingKey: string, svcIpHint = "10.20.0.250"): TestCluster {
@@ -85,7 +88,7 @@ export function planCluster(signingKey: string, svcIpHint = "10.20.0.250"): Test
   const add = (name: string, role: Role, ip: string, zone: string, r: TfResource) => {
     const profile = r.config.iam_instance_profile;
     const iamRole = roleOfProfile(core, typeof profile === "object" && profile !== null ? (profile as { arn?: string; name?: string }).arn ?? (profile as { name?: string }).name : profile);
-    machines.push({ name, role, ip, address: `${ip}/${prefix}`, zone, instanceId: `i-0${(++n).toString(16).padStart(16, "0")}`, userData: userDataOf(r), dataVolume: role !== "routing", iamRole });
+    machines.push({ name, role, ip, address: `${ip}/${prefix}`, zone, instanceId: `i-0${(++n).toString(16).padStart(16, "0")}`, userData: userDataOf(r), dataVolume: role !== "routing", iamRole, tags: tagsOf(r) });
   };
   for (const node of [...cluster.coreNodes, cluster.monitoringNode]) {
     const inst = instances.find((i) => tagged(i, "Name") === node.name);
@@ -102,5 +105,5 @@ export function planCluster(signingKey: string, svcIpHint = "10.20.0.250"): Test
     if (!t) throw new Error(`no launch template for client group ${g.name}`);
     add(`${g.name}-1`, "client", cidrHost(zoneA, 40 + machines.length), region.zones[0].name, t);
   }
-  return { cluster, svcAddress: `${svcIp}/${prefix}`, svcIp, machines, vpcCidrs: cluster.regions.map((r) => r.cidr), stacks: { core, clients } };
+  return { cluster, svcAddress: `${svcIp}/${prefix}`, svcIp, machines, vpcCidrs: cluster.regions.map((r) => r.cidr), stacks: { core, clients, consul: consulStack(cluster).json } };
 }

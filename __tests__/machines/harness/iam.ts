@@ -56,3 +56,45 @@ export function roleOfProfile(core: StackJson, profileRef: unknown): string {
   if (!role) throw new Error(`iam: ${profile.address} names no role`);
   return String(role.config.name);
 }
+
+/** A role's ARN from a reference to the core stack's output (`${data.terraform_remote_state.core.outputs.iam_role_arn_core}`). */
+function roleArnOf(core: StackJson, ref: unknown, account: TestAccount): string {
+  const out = /^\$\{data\.terraform_remote_state\.core\.outputs\.([a-z0-9_]+)\}$/.exec(String(ref))?.[1];
+  const role = resources(core, "aws_iam_role").find((r) => `\${${r.address}.arn}` === String(out ? core.output?.[out]?.value : ref));
+  if (!role) throw new Error(`iam: ${String(ref)} names no role of the core stack`);
+  return `arn:aws:iam::${account.accountId}:role/${String(role.config.name)}`;
+}
+
+/** What the stand-in Vault's AWS auth holds once `cdktf deploy consul` has run: read from that stack's JSON. */
+export interface VaultAwsAuthSeed {
+  readonly mount: string;
+  readonly serverIdHeader: string;
+  readonly roles: Readonly<Record<string, { readonly boundIamPrincipalArns: readonly string[]; readonly policies: readonly string[] }>>;
+  readonly policyTexts: Readonly<Record<string, string>>;
+}
+
+export function vaultAwsAuthOf(consul: StackJson, core: StackJson, account: TestAccount): VaultAwsAuthSeed {
+  const backends = resources(consul, "vault_auth_backend").filter((b) => b.config.type === "aws");
+  const clients = resources(consul, "vault_aws_auth_backend_client");
+  if (backends.length !== 1 || clients.length !== 1) throw new Error(`iam: the consul stack should configure one AWS auth backend and client, found ${backends.length} and ${clients.length}`);
+  const policies = new Map(resources(consul, "vault_policy").map((p) => [`\${${p.address}.name}`, p.config]));
+  const roles: Record<string, { boundIamPrincipalArns: string[]; policies: string[] }> = {};
+  for (const r of resources(consul, "vault_aws_auth_backend_role")) {
+    if (r.config.auth_type !== "iam") throw new Error(`iam: ${r.address} has auth_type ${String(r.config.auth_type)}; the stand-in Vault knows iam`);
+    roles[String(r.config.role)] = {
+      boundIamPrincipalArns: (r.config.bound_iam_principal_arns as unknown[]).map((a) => roleArnOf(core, a, account)),
+      policies: (r.config.token_policies as unknown[]).map((p) => String(policies.get(String(p))?.name ?? p)),
+    };
+  }
+  const policyTexts = Object.fromEntries([...policies.values()].map((p) => [String(p.name), String(p.policy)]));
+  return { mount: String(backends[0].config.path), serverIdHeader: String(clients[0].config.iam_server_id_header_value), roles, policyTexts };
+}
+
+/** Instance tags with the core stack's references resolved in the test account (the bucket's name). */
+export function resolveTags(tags: Readonly<Record<string, string>>, account: TestAccount): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).map(([k, v]) => {
+    const out = v.replace(/\$\{aws_s3_bucket\.[^.}]+\.bucket\}/g, account.bucketName);
+    if (/\$\{/.test(out)) throw new Error(`iam: cannot resolve tag ${k} = ${v}: add it to __tests__/machines/harness/iam.ts`);
+    return [k, out];
+  }));
+}

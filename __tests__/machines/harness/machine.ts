@@ -75,7 +75,11 @@ export class Machine {
       `--machine=${props.name}`, "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
       // An EC2 instance's systemd starts with its default hard NOFILE limit (524288), not the test
       // runner's; HAProxy raises its soft limit toward it ("Cannot raise FD limit" otherwise).
-      "--rlimit=NOFILE=1024:524288"];
+      // (Capped at the runner's own hard limit where it lacks CAP_SYS_RESOURCE: see world.ts.)
+      "--rlimit=NOFILE=1024:524288",
+      // Root on an instance has CAP_NET_ADMIN: Docker's iptables chains and the IMDS guard's nft
+      // table need it. nspawn grants it for --private-network, not for a namespace it is given.
+      "--capability=CAP_NET_ADMIN"];
     if (props.dataVolume ?? true) {
       if (!existsSync(this.volumeFile)) {
         const fd = openSync(this.volumeFile, "w");
@@ -87,7 +91,12 @@ export class Machine {
       args.push(`--bind=${this.loop}`);
     }
     const log = openSync(this.consoleLog, "a");
-    const child = spawn("systemd-nspawn", args, { stdio: ["ignore", log, log] });
+    // Ubuntu 24.04 boots with the unified cgroup v2 hierarchy only (the IMDS guard's nft rule
+    // matches a cgroup v2 path); on a host in hybrid mode nspawn would give the legacy layout.
+    // /proc/sys/net is the instance's own (Docker enables IP forwarding): nspawn leaves it
+    // writable for --private-network only ("network": the rest of /proc/sys stays read-only).
+    const env = { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1", SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" };
+    const child = spawn("systemd-nspawn", args, { stdio: ["ignore", log, log], env });
     closeSync(log);
     this.nspawn = child;
     this.exited = new Promise((resolve) => child.on("exit", () => resolve()));

@@ -13,7 +13,7 @@ import { STANDINS_DIR, writePackageTrees, type StandinPackageName } from "../sta
 import { buildRepo, debsIn } from "./apt-repo";
 import { planCluster, type MachinePlan, type TestCluster } from "./cluster";
 import { sh, until } from "./exec";
-import { rolePolicies, type TestAccount } from "./iam";
+import { resolveTags, rolePolicies, vaultAwsAuthOf, type TestAccount } from "./iam";
 import { ensureImage, SUITE, type Image } from "./image";
 import { ensureOsDebs } from "./os-mirror";
 import { issueServerCert } from "./tls";
@@ -43,6 +43,31 @@ export function pinnedVersions(machines: readonly Pick<MachinePlan, "userData">[
     }
   }
   return pins;
+}
+
+/** The runner's hard NOFILE limit: what every container is capped at without CAP_SYS_RESOURCE. */
+export function hardNofile(limits = readFileSync("/proc/self/limits", "utf8")): number {
+  const m = /^Max open files\s+\S+\s+(\S+)/m.exec(limits);
+  return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
+}
+
+/**
+ * The routing node's machine environment where the runner caps NOFILE below what HAProxy needs
+ * for its configured `maxconn` (about two descriptors per connection; an instance allows 524288):
+ * Debian's /etc/default/haproxy, the operator's file its unit reads, adds `-n`, HAProxy's own
+ * command-line maxconn, sized to the cap. Nothing else of the configuration changes, and the
+ * file exists only on such a runner (README, "How the machine tier works").
+ */
+export function haproxyEnvironment(userData: string, nofile: number): Record<string, string> {
+  const doc = parse(userData) as { write_files?: { path: string; content: string }[] };
+  const cfg = doc.write_files?.find((f) => f.path === "/etc/haproxy/haproxy.cfg")?.content;
+  const maxconn = Number(/^global\n(?:[ \t].*\n)*?\s+maxconn\s+(\d+)/m.exec(cfg ?? "")?.[1]);
+  if (!cfg || !maxconn) throw new Error("the routing user data has no /etc/haproxy/haproxy.cfg with a global maxconn");
+  const need = 2 * maxconn + 100;
+  if (need <= nofile) return {};
+  const fit = Math.floor((nofile - 100) / 2);
+  // Debian's unit: Environment="EXTRAOPTS=-S /run/haproxy-master.sock", overridden by this file.
+  return { "/etc/default/haproxy": `# machine tier: the runner caps NOFILE at ${nofile}, below the ${need} HAProxy needs for maxconn ${maxconn}\nEXTRAOPTS="-S /run/haproxy-master.sock -n ${fit}"\n` };
 }
 
 /** The test's AWS account (no real account: the stand-in endpoints know only this). */
@@ -170,9 +195,10 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     const stateDir = join(dir, "state");
     mkdirSync(stateDir);
     const region = plan.cluster.coreRegion;
-    const ssmName = `ssm.${region}.amazonaws.com`;
-    const tls = issueServerCert(image, dir, "ssm", [ssmName]);
     const account: TestAccount = { accountId: TEST_ACCOUNT, region, kmsKeyArn: `arn:aws:kms:${region}:${TEST_ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef`, bucketName: `bitte-${plan.cluster.name}` };
+    // The regional endpoints the nodes call, all answered by the stand-in (virtual-hosted S3 too).
+    const awsNames = ["ssm", "ec2", "autoscaling", "s3"].map((s) => `${s}.${region}.amazonaws.com`).concat(`${account.bucketName}.s3.${region}.amazonaws.com`);
+    const tls = issueServerCert(image, dir, "aws", awsNames);
     const roles = new Set(plan.machines.map((m) => m.iamRole));
     const config = {
       stateDir, region, accountId: TEST_ACCOUNT, ssmPrefix: plan.cluster.ssmPrefix,
@@ -182,8 +208,11 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
       kmsAliases: [`alias/bitte-${plan.cluster.name}`, `arn:aws:kms:${region}:${TEST_ACCOUNT}:alias/bitte-${plan.cluster.name}`, `alias/bitte-${plan.cluster.name}-recovery`],
       listen: { imds: `${IMDS_IP}:80`, ssm: `${plan.svcIp}:443`, state: `${plan.svcIp}:${STATE_PORT}` },
       tls: { cert: tls.cert, key: tls.key, ca: image.caCert },
-      instances: plan.machines.map((m) => ({ ip: m.ip, instanceId: m.instanceId, name: m.name, role: m.role, zone: m.zone, iamRole: m.iamRole })),
+      instances: plan.machines.map((m) => ({ ip: m.ip, instanceId: m.instanceId, name: m.name, role: m.role, zone: m.zone, iamRole: m.iamRole, tags: resolveTags(m.tags, account) })),
       iamPolicies: rolePolicies([plan.stacks.core, plan.stacks.clients], account, roles),
+      // The bucket as the core stack makes it: SSE-KMS with the cluster key and an S3 Bucket Key.
+      s3: { buckets: { [account.bucketName]: { kmsKeyArn: account.kmsKeyArn, bucketKey: true } } },
+      vaultAwsAuth: vaultAwsAuthOf(plan.stacks.consul, plan.stacks.core, account),
     };
     const configFile = join(dir, "standins.json");
     writeFileSync(configFile, JSON.stringify(config, null, 1));
@@ -201,8 +230,8 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
       "127.0.0.1 localhost",
       "::1 localhost ip6-localhost ip6-loopback",
       `${m.ip} ${m.name}`,
-      // The SSM endpoint's public name, resolved to the services namespace (machine environment).
-      `${plan.svcIp} ssm.${plan.cluster.coreRegion}.amazonaws.com`,
+      // The AWS endpoints' public names, resolved to the services namespace (machine environment).
+      `${plan.svcIp} ${awsNames.join(" ")}`,
       "",
     ].join("\n");
     for (const m of plan.machines) {
@@ -217,6 +246,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
         // Ubuntu's image ships the `locales` package with en_US.UTF-8; this minbase image does not
         // (update-locale is missing), so cloud-init's locale module is off here, not on EC2.
         "/etc/cloud/cloud.cfg.d/92-bitte-no-locales.cfg": "locale: false\n",
+        ...(m.role === "routing" ? haproxyEnvironment(m.userData, hardNofile()) : {}),
       };
       machines.set(m.name, new Machine({ name: m.name, instanceId: m.instanceId, userData: m.userData, netns: `${run}-${m.name}`, dir: mdir, image, hosts: hostsOf(m), dataVolume: m.dataVolume, environment }));
     }
