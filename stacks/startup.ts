@@ -10,8 +10,11 @@
  *   error about that token), which `App({ stackTraces: false })` does not turn off: a third of
  *   the 16-region synth. Errors then name the token without where it was made.
  * - The resolver's per-value contexts for values that hold no token (below).
+ * - `json-stable-stringify`, which writes each stack's JSON in time quadratic in its depth:
+ *   replaced by a linear one with the same output (stable-json.ts).
  */
 import Module from "node:module";
+import { stableStringify } from "./stable-json";
 
 const fromCdktf = { paths: [require.resolve("cdktf")] };
 
@@ -27,6 +30,19 @@ if (!require.cache[archiverPath]) {
   };
   require.cache[archiverPath] = stub;
 }
+
+/** A module in require's cache, so cdktf's `require(name)` gets `exports` without loading the file. */
+function preload(path: string, exports: unknown): void {
+  const mod = new Module(path);
+  mod.filename = path;
+  mod.loaded = true;
+  mod.exports = exports;
+  require.cache[path] = mod;
+}
+
+// The synthesizer and the manifest take the package from cdktf's own node_modules.
+const stableStringifyPath = require.resolve("json-stable-stringify", { paths: [require.resolve("cdktf/lib/synthesize/synthesizer", fromCdktf)] });
+if (!require.cache[stableStringifyPath]) preload(stableStringifyPath, stableStringify);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const stackTrace = require(require.resolve("cdktf/lib/tokens/private/stack-trace", fromCdktf)) as { captureStackTrace: () => string[] };
