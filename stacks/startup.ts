@@ -89,7 +89,28 @@ function isConstruct(x: object): boolean {
   return (x as { _children?: unknown })._children !== undefined && (x as { _metadata?: unknown })._metadata !== undefined;
 }
 
-function resolvePlain(obj: unknown, options: ResolveOptions, prefix: readonly string[]): unknown {
+/**
+ * Where a value sits, as a list that shares its parent's cells: the path array cdktf's resolver
+ * wants is only built for a value that goes to it, not copied at every level.
+ */
+interface Path {
+  readonly up: Path | undefined;
+  readonly key: string;
+  readonly depth: number;
+}
+const at = (up: Path | undefined, key: string): Path => ({ up, key, depth: (up?.depth ?? 0) + 1 });
+function prefixOf(base: readonly string[], path: Path | undefined): string[] {
+  const keys: string[] = [];
+  for (let p = path; p; p = p.up) keys.push(p.key);
+  return [...base, ...keys.reverse()];
+}
+
+/**
+ * The plain-value path. `copy` false is the preparing run's walk (prepareStack, the only caller
+ * with `preparing`, throws its result away: it resolves for the side effects of tokens, such as
+ * registering cross-stack references), so plain values are visited but not copied.
+ */
+function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly string[], path: Path | undefined, copy: boolean): unknown {
   switch (typeof obj) {
     case "undefined":
     case "boolean":
@@ -102,28 +123,28 @@ function resolvePlain(obj: unknown, options: ResolveOptions, prefix: readonly st
       break;
     case "object": {
       if (obj === null || obj instanceof Date) return obj;
-      if (prefix.length > 190) break;
+      if (base.length + (path?.depth ?? 0) > 190) break;
       if (Array.isArray(obj)) {
         if (encoding.containsStringListTokenElement(obj) || encoding.containsNumberListTokenElement(obj)) break;
         const out: unknown[] = [];
         for (let i = 0; i < obj.length; i++) {
-          const value = resolvePlain(obj[i], options, [...prefix, `${i}`]);
-          if (value !== undefined) out.push(value);
+          const value = resolvePlain(obj[i], options, base, at(path, `${i}`), copy);
+          if (copy && value !== undefined) out.push(value);
         }
-        return out;
+        return copy ? out : obj;
       }
       if (encoding.containsMapToken(obj) || encoding.unresolved(obj) || isConstruct(obj)) break;
       const keys = Object.keys(obj);
       if (!keys.every(plainString)) break;
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        const value = resolvePlain((obj as Record<string, unknown>)[key], options, [...prefix, key]);
-        if (value !== undefined) out[key] = value;
+        const value = resolvePlain((obj as Record<string, unknown>)[key], options, base, at(path, key), copy);
+        if (copy && value !== undefined) out[key] = value;
       }
-      return out;
+      return copy ? out : obj;
     }
   }
-  return cdktfResolve(obj, { ...options, prefix });
+  return cdktfResolve(obj, { ...options, prefix: prefixOf(base, path) });
 }
 
-resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? []);
+resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? [], undefined, options.preparing !== true);

@@ -85,6 +85,36 @@ test("the trims (the resolver's plain-value path among them) write the same JSON
   }
 });
 
+test("the preparing run, which the trims walk without copying, still registers cross-stack references", () => {
+  // Stack "b" uses stack "a"'s VPC: prepareStack's resolve must add a's output and b's remote state.
+  const build = `
+    const { App, TerraformStack } = require("cdktf");
+    const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");
+    const { Vpc } = require("@cdktf/provider-aws/lib/vpc");
+    const { Subnet } = require("@cdktf/provider-aws/lib/subnet");
+    const app = new App({ outdir: process.env.OUT, stackTraces: false });
+    const a = new TerraformStack(app, "a");
+    new AwsProvider(a, "aws", { region: "eu-central-1" });
+    const vpc = new Vpc(a, "vpc", { cidrBlock: "10.0.0.0/16", tags: { Name: "a", nested: "x" } });
+    const b = new TerraformStack(app, "b");
+    new AwsProvider(b, "aws", { region: "eu-central-1" });
+    new Subnet(b, "subnet", { vpcId: vpc.id, cidrBlock: "10.0.1.0/24", tags: { Vpc: vpc.id, plain: "y" } });
+    app.synth();`;
+  const work = mkdtempSync(join(tmpdir(), "bitte-xstack-"));
+  try {
+    const out = (name: string): string => join(work, name);
+    const plain = run(process.execPath, ["-e", build], { cwd: ROOT, env: { ...process.env, OUT: out("plain") } });
+    const trimmed = run(process.execPath, ["-r", LOADER, "-e", `require("./stacks/startup");${build}`], { cwd: ROOT, env: { ...process.env, OUT: out("trimmed"), BITTE_APP_CACHE: join(work, "cache") } });
+    expect([plain, trimmed].map((r) => ({ status: r.status, stderr: r.stderr }))).toEqual([{ status: 0, stderr: "" }, { status: 0, stderr: "" }]);
+    const want = readStacks(out("plain"));
+    expect(want.a).toContain("cross-stack-output-aws_vpcvpc");
+    expect(want.b).toContain("terraform_remote_state");
+    expect(readStacks(out("trimmed"))).toEqual(want);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test("the resolver's plain-value path resolves tokens, and refuses bad values, as cdktf's resolver does", () => {
   // Each case resolved by cdktf's own resolver and by the trimmed one, in one process.
   const script = `
