@@ -91,12 +91,27 @@ function blockLiteral(input: string, indent: string): string {
   return `|${header}\n${indent}${start}${value.replace(/\n+/g, `$&${indent}`)}${end}`;
 }
 
+const BLOCKS = new Map<string, Map<string, string>>();
+
 /** A scalar value at `indent` (the indent its block lines would take). */
 function scalar(value: unknown, indent: string): string {
   switch (typeof value) {
-    case "string":
-      if (CONTROL.test(value)) throw new NotPorted();
-      return value.includes("\n") ? blockLiteral(value, indent) : lineScalar(value, false);
+    case "string": {
+      if (!value.includes("\n")) {
+        if (CONTROL.test(value)) throw new NotPorted();
+        return lineScalar(value, false);
+      }
+      // The same file (a script, the AWS client) is in every client group's user data, at the
+      // same indent: its block is made once per synth.
+      let blocks = BLOCKS.get(indent);
+      if (!blocks) BLOCKS.set(indent, (blocks = new Map()));
+      let block = blocks.get(value);
+      if (block === undefined) {
+        if (CONTROL.test(value)) throw new NotPorted();
+        blocks.set(value, (block = blockLiteral(value, indent)));
+      }
+      return block;
+    }
     case "number":
       // stringifyNumber with minFractionDigits 0.
       if (!Number.isFinite(value)) throw new NotPorted();
