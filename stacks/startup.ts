@@ -70,8 +70,6 @@ const resolveModule = require(require.resolve("cdktf/lib/tokens/private/resolve"
 const encoding = require(require.resolve("cdktf/lib/tokens/private/encoding", fromCdktf)) as {
   containsStringListTokenElement(xs: unknown[]): boolean;
   containsNumberListTokenElement(xs: unknown[]): boolean;
-  containsMapToken(xs: object): boolean;
-  unresolved(obj: unknown): boolean;
 };
 const { TokenMap } = require(require.resolve("cdktf/lib/tokens/private/token-map", fromCdktf)) as { TokenMap: { instance(): { lookupNumberToken(x: number): unknown } } };
 const { Token } = require(require.resolve("cdktf/lib/tokens/token", fromCdktf)) as { Token: Record<string, unknown> };
@@ -119,7 +117,10 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
       if (plainString(obj)) return obj;
       break;
     case "number":
-      if (obj !== Token.NUMBER_MAP_TOKEN_VALUE && tokenMap.lookupNumberToken(obj) === undefined) return obj;
+      if (obj === Token.NUMBER_MAP_TOKEN_VALUE) break;
+      // A number token is a double whose top 16 bits are 0xfdff (encoding.js createTokenDouble):
+      // negative and below -2^992 (about -1e298). Anything above -1e280 is plain without asking.
+      if (obj > -1e280 || tokenMap.lookupNumberToken(obj) === undefined) return obj;
       break;
     case "object": {
       if (obj === null || obj instanceof Date) return obj;
@@ -133,9 +134,12 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
         }
         return copy ? out : obj;
       }
-      if (encoding.containsMapToken(obj) || encoding.unresolved(obj) || isConstruct(obj)) break;
+      // cdktf asks containsMapToken(obj) and unresolved(obj) (for an object: containsMapToken or
+      // a `resolve` function). A map token key holds "&{TfToken[", which plainString refuses, so
+      // plain keys answer containsMapToken without its per-key regex.
       const keys = Object.keys(obj);
       if (!keys.every(plainString)) break;
+      if (typeof (obj as { resolve?: unknown }).resolve === "function" || isConstruct(obj)) break;
       const out: Record<string, unknown> = {};
       for (const key of keys) {
         const value = resolvePlain((obj as Record<string, unknown>)[key], options, base, at(path, key), copy);

@@ -133,6 +133,10 @@ test("the resolver's plain-value path resolves tokens, and refuses bad values, a
       function: { a: [{ b: () => 1 }] },
       construct: { a: { b: stack } },
       listInString: { a: { b: "x" + list } },
+      mapToken: { a: { m: Token.asStringMap(Lazy.anyValue({ produce: () => ({ k: "v" }) })) }, b: [Token.asStringMap(Lazy.anyValue({ produce: () => ({ x: "y" }) }))] },
+      mapTokenMerged: { b: [{ ...Token.asStringMap(Lazy.anyValue({ produce: () => ({ x: "y" }) })), plain: "z" }] },
+      bogusNumberToken: { a: [1, -8.2e298] },
+      resolvable: { a: [{ r: { resolve: () => "resolved" } }], n: [-1e279, 8500, Token.asNumber(Lazy.numberValue({ produce: () => 3 }))] },
     };
     const run = (resolve, value) => { try { return { ok: JSON.stringify(resolve(value, { scope: stack, preparing: false, resolver: new (require("cdktf/lib/tokens/resolvable").DefaultTokenResolver)(new (require("cdktf/lib/tokens/resolvable").StringConcat)()) })) }; } catch (e) { return { error: e.message }; } };
     const out = {};
@@ -144,7 +148,7 @@ test("the resolver's plain-value path resolves tokens, and refuses bad values, a
   expect(patched).toBe(true);
   for (const [name, { cdktf, trimmed }] of Object.entries(out)) expect({ name, trimmed }).toEqual({ name, trimmed: cdktf });
   // The cases exercise both outcomes.
-  expect(Object.entries(out).filter(([, v]) => v.cdktf.error !== undefined).map(([k]) => k).sort()).toEqual(["construct", "function", "listInString"]);
+  expect(Object.entries(out).filter(([, v]) => v.cdktf.error !== undefined).map(([k]) => k).sort()).toEqual(["bogusNumberToken", "construct", "function", "listInString", "mapTokenMerged"]);
   expect(out.tokens.cdktf.ok).toContain("pre-v-post");
 });
 
