@@ -10,8 +10,11 @@
  *   error about that token), which `App({ stackTraces: false })` does not turn off: a third of
  *   the 16-region synth. Errors then name the token without where it was made.
  * - The resolver's per-value contexts for values that hold no token (below).
+ * - `json-stable-stringify`, which writes each stack's JSON in time quadratic in its depth:
+ *   replaced by a linear one with the same output (stable-json.ts).
  */
 import Module from "node:module";
+import { stableStringify } from "./stable-json";
 
 const fromCdktf = { paths: [require.resolve("cdktf")] };
 
@@ -27,6 +30,19 @@ if (!require.cache[archiverPath]) {
   };
   require.cache[archiverPath] = stub;
 }
+
+/** A module in require's cache, so cdktf's `require(name)` gets `exports` without loading the file. */
+function preload(path: string, exports: unknown): void {
+  const mod = new Module(path);
+  mod.filename = path;
+  mod.loaded = true;
+  mod.exports = exports;
+  require.cache[path] = mod;
+}
+
+// The synthesizer and the manifest take the package from cdktf's own node_modules.
+const stableStringifyPath = require.resolve("json-stable-stringify", { paths: [require.resolve("cdktf/lib/synthesize/synthesizer", fromCdktf)] });
+if (!require.cache[stableStringifyPath]) preload(stableStringifyPath, stableStringify);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const stackTrace = require(require.resolve("cdktf/lib/tokens/private/stack-trace", fromCdktf)) as { captureStackTrace: () => string[] };
@@ -54,8 +70,6 @@ const resolveModule = require(require.resolve("cdktf/lib/tokens/private/resolve"
 const encoding = require(require.resolve("cdktf/lib/tokens/private/encoding", fromCdktf)) as {
   containsStringListTokenElement(xs: unknown[]): boolean;
   containsNumberListTokenElement(xs: unknown[]): boolean;
-  containsMapToken(xs: object): boolean;
-  unresolved(obj: unknown): boolean;
 };
 const { TokenMap } = require(require.resolve("cdktf/lib/tokens/private/token-map", fromCdktf)) as { TokenMap: { instance(): { lookupNumberToken(x: number): unknown } } };
 const { Token } = require(require.resolve("cdktf/lib/tokens/token", fromCdktf)) as { Token: Record<string, unknown> };
@@ -73,7 +87,28 @@ function isConstruct(x: object): boolean {
   return (x as { _children?: unknown })._children !== undefined && (x as { _metadata?: unknown })._metadata !== undefined;
 }
 
-function resolvePlain(obj: unknown, options: ResolveOptions, prefix: readonly string[]): unknown {
+/**
+ * Where a value sits, as a list that shares its parent's cells: the path array cdktf's resolver
+ * wants is only built for a value that goes to it, not copied at every level.
+ */
+interface Path {
+  readonly up: Path | undefined;
+  readonly key: string;
+  readonly depth: number;
+}
+const at = (up: Path | undefined, key: string): Path => ({ up, key, depth: (up?.depth ?? 0) + 1 });
+function prefixOf(base: readonly string[], path: Path | undefined): string[] {
+  const keys: string[] = [];
+  for (let p = path; p; p = p.up) keys.push(p.key);
+  return [...base, ...keys.reverse()];
+}
+
+/**
+ * The plain-value path. `copy` false is the preparing run's walk (prepareStack, the only caller
+ * with `preparing`, throws its result away: it resolves for the side effects of tokens, such as
+ * registering cross-stack references), so plain values are visited but not copied.
+ */
+function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly string[], path: Path | undefined, copy: boolean): unknown {
   switch (typeof obj) {
     case "undefined":
     case "boolean":
@@ -82,32 +117,38 @@ function resolvePlain(obj: unknown, options: ResolveOptions, prefix: readonly st
       if (plainString(obj)) return obj;
       break;
     case "number":
-      if (obj !== Token.NUMBER_MAP_TOKEN_VALUE && tokenMap.lookupNumberToken(obj) === undefined) return obj;
+      if (obj === Token.NUMBER_MAP_TOKEN_VALUE) break;
+      // A number token is a double whose top 16 bits are 0xfdff (encoding.js createTokenDouble):
+      // negative and below -2^992 (about -1e298). Anything above -1e280 is plain without asking.
+      if (obj > -1e280 || tokenMap.lookupNumberToken(obj) === undefined) return obj;
       break;
     case "object": {
       if (obj === null || obj instanceof Date) return obj;
-      if (prefix.length > 190) break;
+      if (base.length + (path?.depth ?? 0) > 190) break;
       if (Array.isArray(obj)) {
         if (encoding.containsStringListTokenElement(obj) || encoding.containsNumberListTokenElement(obj)) break;
         const out: unknown[] = [];
         for (let i = 0; i < obj.length; i++) {
-          const value = resolvePlain(obj[i], options, [...prefix, `${i}`]);
-          if (value !== undefined) out.push(value);
+          const value = resolvePlain(obj[i], options, base, at(path, `${i}`), copy);
+          if (copy && value !== undefined) out.push(value);
         }
-        return out;
+        return copy ? out : obj;
       }
-      if (encoding.containsMapToken(obj) || encoding.unresolved(obj) || isConstruct(obj)) break;
+      // cdktf asks containsMapToken(obj) and unresolved(obj) (for an object: containsMapToken or
+      // a `resolve` function). A map token key holds "&{TfToken[", which plainString refuses, so
+      // plain keys answer containsMapToken without its per-key regex.
       const keys = Object.keys(obj);
       if (!keys.every(plainString)) break;
+      if (typeof (obj as { resolve?: unknown }).resolve === "function" || isConstruct(obj)) break;
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        const value = resolvePlain((obj as Record<string, unknown>)[key], options, [...prefix, key]);
-        if (value !== undefined) out[key] = value;
+        const value = resolvePlain((obj as Record<string, unknown>)[key], options, base, at(path, key), copy);
+        if (copy && value !== undefined) out[key] = value;
       }
-      return out;
+      return copy ? out : obj;
     }
   }
-  return cdktfResolve(obj, { ...options, prefix });
+  return cdktfResolve(obj, { ...options, prefix: prefixOf(base, path) });
 }
 
-resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? []);
+resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? [], undefined, options.preparing !== true);

@@ -85,6 +85,36 @@ test("the trims (the resolver's plain-value path among them) write the same JSON
   }
 });
 
+test("the preparing run, which the trims walk without copying, still registers cross-stack references", () => {
+  // Stack "b" uses stack "a"'s VPC: prepareStack's resolve must add a's output and b's remote state.
+  const build = `
+    const { App, TerraformStack } = require("cdktf");
+    const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");
+    const { Vpc } = require("@cdktf/provider-aws/lib/vpc");
+    const { Subnet } = require("@cdktf/provider-aws/lib/subnet");
+    const app = new App({ outdir: process.env.OUT, stackTraces: false });
+    const a = new TerraformStack(app, "a");
+    new AwsProvider(a, "aws", { region: "eu-central-1" });
+    const vpc = new Vpc(a, "vpc", { cidrBlock: "10.0.0.0/16", tags: { Name: "a", nested: "x" } });
+    const b = new TerraformStack(app, "b");
+    new AwsProvider(b, "aws", { region: "eu-central-1" });
+    new Subnet(b, "subnet", { vpcId: vpc.id, cidrBlock: "10.0.1.0/24", tags: { Vpc: vpc.id, plain: "y" } });
+    app.synth();`;
+  const work = mkdtempSync(join(tmpdir(), "bitte-xstack-"));
+  try {
+    const out = (name: string): string => join(work, name);
+    const plain = run(process.execPath, ["-e", build], { cwd: ROOT, env: { ...process.env, OUT: out("plain") } });
+    const trimmed = run(process.execPath, ["-r", LOADER, "-e", `require("./stacks/startup");${build}`], { cwd: ROOT, env: { ...process.env, OUT: out("trimmed"), BITTE_APP_CACHE: join(work, "cache") } });
+    expect([plain, trimmed].map((r) => ({ status: r.status, stderr: r.stderr }))).toEqual([{ status: 0, stderr: "" }, { status: 0, stderr: "" }]);
+    const want = readStacks(out("plain"));
+    expect(want.a).toContain("cross-stack-output-aws_vpcvpc");
+    expect(want.b).toContain("terraform_remote_state");
+    expect(readStacks(out("trimmed"))).toEqual(want);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test("the resolver's plain-value path resolves tokens, and refuses bad values, as cdktf's resolver does", () => {
   // Each case resolved by cdktf's own resolver and by the trimmed one, in one process.
   const script = `
@@ -103,6 +133,10 @@ test("the resolver's plain-value path resolves tokens, and refuses bad values, a
       function: { a: [{ b: () => 1 }] },
       construct: { a: { b: stack } },
       listInString: { a: { b: "x" + list } },
+      mapToken: { a: { m: Token.asStringMap(Lazy.anyValue({ produce: () => ({ k: "v" }) })) }, b: [Token.asStringMap(Lazy.anyValue({ produce: () => ({ x: "y" }) }))] },
+      mapTokenMerged: { b: [{ ...Token.asStringMap(Lazy.anyValue({ produce: () => ({ x: "y" }) })), plain: "z" }] },
+      bogusNumberToken: { a: [1, -8.2e298] },
+      resolvable: { a: [{ r: { resolve: () => "resolved" } }], n: [-1e279, 8500, Token.asNumber(Lazy.numberValue({ produce: () => 3 }))] },
     };
     const run = (resolve, value) => { try { return { ok: JSON.stringify(resolve(value, { scope: stack, preparing: false, resolver: new (require("cdktf/lib/tokens/resolvable").DefaultTokenResolver)(new (require("cdktf/lib/tokens/resolvable").StringConcat)()) })) }; } catch (e) { return { error: e.message }; } };
     const out = {};
@@ -114,7 +148,7 @@ test("the resolver's plain-value path resolves tokens, and refuses bad values, a
   expect(patched).toBe(true);
   for (const [name, { cdktf, trimmed }] of Object.entries(out)) expect({ name, trimmed }).toEqual({ name, trimmed: cdktf });
   // The cases exercise both outcomes.
-  expect(Object.entries(out).filter(([, v]) => v.cdktf.error !== undefined).map(([k]) => k).sort()).toEqual(["construct", "function", "listInString"]);
+  expect(Object.entries(out).filter(([, v]) => v.cdktf.error !== undefined).map(([k]) => k).sort()).toEqual(["bogusNumberToken", "construct", "function", "listInString", "mapTokenMerged"]);
   expect(out.tokens.cdktf.ok).toContain("pre-v-post");
 });
 

@@ -1,9 +1,24 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
+/**
+ * Each node of each client group ships the same assets: read once per synth, and the trimmed
+ * forms below made once per text (they are pure), not once per node.
+ */
+const read = new Map<string, string>();
+const shipped = { sh: new Map<string, string>(), py: new Map<string, string>() };
+
 /** A static asset shipped next to this file: scripts, the AWS client, dashboards. */
 export function asset(relative: string): string {
-  return readFileSync(join(__dirname, relative), "utf8");
+  let text = read.get(relative);
+  if (text === undefined) read.set(relative, (text = readFileSync(join(__dirname, relative), "utf8")));
+  return text;
+}
+
+function once(kind: keyof typeof shipped, text: string, make: (t: string) => string): string {
+  let out = shipped[kind].get(text);
+  if (out === undefined) shipped[kind].set(text, (out = make(text)));
+  return out;
 }
 
 /**
@@ -12,10 +27,12 @@ export function asset(relative: string): string {
  * commented source. Safe for these scripts: none has a here-document.
  */
 export function shippedScript(text: string): string {
-  return text
-    .split("\n")
-    .filter((line, i) => i === 0 || !/^\s*#/.test(line) || /^\s*# shellcheck /.test(line))
-    .join("\n");
+  return once("sh", text, (t) =>
+    t
+      .split("\n")
+      .filter((line, i) => i === 0 || !/^\s*#/.test(line) || /^\s*# shellcheck /.test(line))
+      .join("\n")
+  );
 }
 
 /**
@@ -24,5 +41,5 @@ export function shippedScript(text: string): string {
  * Docstrings are the triple-quoted blocks that open a line; the program reads none of them.
  */
 export function shippedPython(text: string): string {
-  return shippedScript(text.replace(/^[ \t]*"""[\s\S]*?"""[ \t]*\n/gm, ""));
+  return once("py", text, (t) => shippedScript(t.replace(/^[ \t]*"""[\s\S]*?"""[ \t]*\n/gm, "")));
 }

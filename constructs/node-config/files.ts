@@ -1,4 +1,3 @@
-import { stringify } from "yaml";
 import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
 import { asset, shippedPython, shippedScript } from "./assets";
@@ -16,12 +15,13 @@ import { snapshotFiles, SNAPSHOT_UNITS, TEXTFILE_DIR } from "./snapshots";
 import { bootstrapUnit, dropIn, serviceUnit } from "./systemd";
 import type { NodeContext, NodeFile, NodeUserDataProps } from "./types";
 import { vaultConfig } from "./vault";
+import { yamlText } from "./yaml-text";
 
 /** Dashboard files shipped in `dashboards/`, by file name. */
 export const DASHBOARD_FILES = Object.freeze(["nodes.json", "consul.json", "nomad.json", "vault.json"]);
 
 const json = (value: unknown): string => JSON.stringify(value, null, 1) + "\n";
-const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 });
+const yaml = yamlText;
 
 function file(path: string, content: string, permissions = "0644", owner = "root:root"): NodeFile {
   return { path, content, permissions, owner };

@@ -1,4 +1,3 @@
-import { stringify } from "yaml";
 import { resolveNode } from "./context";
 import { ALERTING_UNITS } from "./alerting";
 import { renderNodeFiles } from "./files";
@@ -6,6 +5,7 @@ import { aptConfig, rolePackages } from "./packages";
 import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
 import { SNAPSHOT_UNITS } from "./snapshots";
 import type { NodeContext, NodeUserDataProps } from "./types";
+import { yamlText } from "./yaml-text";
 
 /**
  * Directories the services write (their units' ReadWritePaths), created after the data volume is
@@ -75,5 +75,5 @@ export function renderUserData(props: NodeUserDataProps): string {
     write_files: renderNodeFiles(props).map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, owner: f.owner })),
     runcmd: runcmd(ctx),
   };
-  return "#cloud-config\n" + stringify(config, { lineWidth: 0 });
+  return "#cloud-config\n" + yamlText(config);
 }
