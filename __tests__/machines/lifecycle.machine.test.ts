@@ -93,6 +93,10 @@ async function expectSecretsKept(world: World): Promise<void> {
     const files = await scanFiles(world.machine(n), SECRET_DIRS);
     expect({ [n]: secretLeaks(files, secrets) }).toEqual({ [n]: [] });
     expect({ [n]: files.filter((f) => /vault-init\.json/.test(f.path)).map((f) => f.path) }).toEqual({ [n]: [] });
+    // A killed run's EXIT trap never ran: its work directory (management tokens, keys, CA
+    // candidates) must not outlive the run.
+    const work = await world.machine(n).exec(["find", "/tmp", "/var/tmp", "-path", "*/bitte-bootstrap.*", "-type", "f"], { check: false });
+    expect({ [n]: work.stdout.trim().split("\n").filter(Boolean) }).toEqual({ [n]: [] });
   }
 }
 
