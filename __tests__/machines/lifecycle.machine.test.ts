@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
 import { BOOTSTRAP_RESTART } from "../../constructs/node-config/systemd";
 import { describeIf } from "../harness/tools";
-import { protocolViolations, readEvents, type StandinEvent } from "./harness/checks";
+import { protocolViolations, readEvents, vaultInitialisedOnce, type StandinEvent } from "./harness/checks";
 import { machineTierUnavailable } from "./harness/env";
 import { until } from "./harness/exec";
 import { bootstrapRun, heldNode, killBootstrap, releaseHold, restartedBootstrap, scanFiles, secretLeaks, storedSecrets, type Hold } from "./harness/lifecycle";
@@ -187,6 +187,8 @@ describeIf(machineTierUnavailable(), "machine tier: lifecycle", () => {
     const since = lastSeq(world);
     await m.boot({ keepRoot: false });
     expect(await settled(world, [owner])).toEqual([]);
+    // Defect 6 shows here first: a second successful operator init, into a one-node cluster.
+    expect(vaultInitialisedOnce(events(world))).toEqual([]);
     const mine = events(world).filter((e) => e.seq > since && e.node === owner);
     expect(mine.filter((e) => e.source === "vault" && e.event === "raft-joined")).toHaveLength(1);
     expect(mine.filter((e) => e.source === "consul" && e.event === "start").at(-1)?.tokens).toEqual(expect.arrayContaining(["agent", "dns"]));
