@@ -197,8 +197,11 @@ describeIf(machineTierUnavailable(), "machine tier: lifecycle", () => {
     expect(await settled(world, [owner])).toEqual([]);
     // Defect 6 shows here first: a second successful operator init, into a one-node cluster.
     expect(vaultInitialisedOnce(events(world))).toEqual([]);
+    // Vault's retry_join runs on its own: the bootstrap may finish before the join does.
+    const joined = () => events(world).filter((e) => e.seq > since && e.node === owner && e.source === "vault" && e.event === "raft-joined");
+    await until(`${owner}: Vault's raft join`, () => (joined().length ? true : undefined), 180, 1000);
+    expect(joined()).toHaveLength(1);
     const mine = events(world).filter((e) => e.seq > since && e.node === owner);
-    expect(mine.filter((e) => e.source === "vault" && e.event === "raft-joined")).toHaveLength(1);
     expect(mine.filter((e) => e.source === "consul" && e.event === "start").at(-1)?.tokens).toEqual(expect.arrayContaining(["agent", "dns"]));
     const status = await m.exec(["env", "VAULT_ADDR=https://127.0.0.1:8200", "VAULT_CACERT=/etc/bitte/tls/ca.pem", "vault", "operator", "init", "-status"], { check: false });
     expect(status.stdout.trim()).toBe("Vault is initialized");
