@@ -30,5 +30,7 @@ describeWithTools(["systemd-analyze"], "systemd-analyze verify", () => {
     expect(Number(show("RestartSec"))).toBeGreaterThan(0);
     expect(Number(show("StartLimitBurst"))).toBeGreaterThan(1);
     expect(Number(show("StartLimitIntervalSec"))).toBeGreaterThan(Number(show("RestartSec")) * Number(show("StartLimitBurst")));
+    // A killed run's work directory goes with its private /tmp (lifecycle.machine.test.ts).
+    expect(show("PrivateTmp")).toBe("yes");
   });
 });

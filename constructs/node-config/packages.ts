@@ -104,7 +104,7 @@ const PACKAGE_PROGRAMS: Readonly<Record<string, readonly string[]>> = Object.fre
  */
 export const BASE_PROGRAMS = Object.freeze([
   "awk", "bash", "blkid", "sh", "cat", "chmod", "chown", "cmp", "cp", "cut", "dirname", "find", "findmnt", "grep", "head", "hostname", "id", "install",
-  "ln", "lsblk", "mkdir", "mkfs.ext4", "mktemp", "mount", "mountpoint", "mv", "python3", "rm", "sed", "sleep", "sort", "stat", "systemctl", "tail",
+  "ln", "lsblk", "mkdir", "mkfs.ext4", "mktemp", "mount", "mountpoint", "mv", "python3", "rm", "sed", "sleep", "sort", "stat", "sync", "systemctl", "tail",
   "timeout", "touch", "tr", "wc",
 ]);
 

@@ -135,6 +135,9 @@ export function bootstrapUnit(): string {
       StandardOutput: "journal",
       StandardError: "journal",
       UMask: "0077",
+      // The script's work directory (tokens, keys, CA candidates) lives in a /tmp of its own that
+      // systemd removes when the run ends, also when it was killed and its EXIT trap never ran.
+      PrivateTmp: "yes",
       LimitCORE: "0",
       TimeoutStartSec: "1h",
     },

@@ -247,6 +247,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
         // (update-locale is missing), so cloud-init's locale module is off here, not on EC2.
         "/etc/cloud/cloud.cfg.d/92-bitte-no-locales.cfg": "locale: false\n",
         ...(m.role === "routing" ? haproxyEnvironment(m.userData, hardNofile()) : {}),
+        ...REBOOT_MOUNTS,
       };
       machines.set(m.name, new Machine({ name: m.name, instanceId: m.instanceId, userData: m.userData, netns: `${run}-${m.name}`, dir: mdir, image, hosts: hostsOf(m), dataVolume: m.dataVolume, environment }));
     }
@@ -281,6 +282,29 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     throw e;
   }
 }
+
+/**
+ * On a reboot EC2's systemd mounts the data volume from the fstab line bitte-data-volume wrote
+ * (`LABEL=bitte-data /data …`). In a container systemd-fstab-generator skips every device entry
+ * ("Running in a container, ignoring fstab device entry", src/fstab-generator), so the machine
+ * environment does that one step: mount(8) resolves the label as it does on first boot, before
+ * local-fs.target, so the units ordered after it find /data as on EC2.
+ */
+const REBOOT_MOUNTS: Readonly<Record<string, string>> = {
+  "/etc/systemd/system/bitte-machine-fstab.service": [
+    "[Unit]",
+    "Description=Machine tier: the fstab device mounts systemd skips in a container",
+    "DefaultDependencies=no",
+    "After=systemd-remount-fs.service",
+    "Before=local-fs.target",
+    "[Service]",
+    "Type=oneshot",
+    "RemainAfterExit=yes",
+    "ExecStart=/bin/mount -a -t ext4",
+    "",
+  ].join("\n"),
+  "/etc/systemd/system/local-fs.target.d/bitte-machine-fstab.conf": "[Unit]\nWants=bitte-machine-fstab.service\nAfter=bitte-machine-fstab.service\n",
+};
 
 /** A long-running program in the services namespace, output to a log file. */
 function serve(net: Net, argv: string[], logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {

@@ -365,6 +365,8 @@ vault_init() {
         # Written next to its final name and renamed: a crash leaves either a complete output (the
         # re-run stores it) or a partial .tmp (the re-run discards it, loudly).
         vault operator init -recovery-shares=5 -recovery-threshold=3 -format=json >"$init_out.tmp" || die "vault operator init failed"
+        # On disk before the rename: the only copy of the root token must survive a power loss.
+        sync "$init_out.tmp"
         mv "$init_out.tmp" "$init_out"
         log "vault initialised by this node"
         store_vault_init_output "$init_out"
@@ -389,7 +391,9 @@ peers_uninitialised() {
 # A run killed between `vault operator init` and storing its output left it in the state directory.
 adopt_vault_init_output() { # <init output file>
   [[ -f $1.tmp ]] || return 0
-  if jq -e '(.root_token | type == "string") and (.recovery_keys_b64 | length > 0)' "$1.tmp" >/dev/null 2>&1; then
+  # Slurped, so an empty file (a crash before init wrote anything) is [] and fails: jq 1.6's -e
+  # exits 0 when there is no input at all.
+  if jq -es 'length == 1 and (.[0].root_token | type == "string") and (.[0].recovery_keys_b64 | length > 0)' "$1.tmp" >/dev/null 2>&1; then
     mv -f "$1.tmp" "$1"
     log "found the vault init output of an interrupted run; storing it"
   else

@@ -317,6 +317,9 @@ def ssm(world, target, body, inst):
         req = json.loads(body or b"{}")
     except json.JSONDecodeError:
         raise AwsError("SerializationException", "Start of structure or map found where not expected.") from None
+    holds = getattr(world, "holds", None)
+    if holds is not None:
+        holds.check(node, "ssm", target, req.get("Name"))  # may wait, then raise holds.Dropped
     try:
         if world.take_fault("throttle", target):
             raise AwsError("ThrottlingException", "Rate exceeded")

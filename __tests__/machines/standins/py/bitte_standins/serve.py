@@ -18,6 +18,7 @@ import traceback
 import urllib.parse
 
 from . import aws
+from .holds import Dropped, Holds
 from .state import RpcError, SharedState
 
 
@@ -54,7 +55,7 @@ def _addr(s):
     return host, int(port)
 
 
-def make_handler(kind, world, state, events):
+def make_handler(kind, world, state, events, holds):
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "AmazonEC2ws" if kind == "imds" else "Server"
@@ -115,6 +116,8 @@ def make_handler(kind, world, state, events):
                     self._aws(method, body)
                 else:
                     self._state(method, body)
+            except Dropped:  # a held request let go unapplied: no answer, as if it never arrived
+                self.close_connection = True
             except Exception as e:  # a stand-in bug must show, not hang the caller
                 traceback.print_exc()
                 self._send(500, {"Content-Type": "text/plain"}, f"stand-in error: {type(e).__name__}: {e}\n")
@@ -171,6 +174,7 @@ def make_handler(kind, world, state, events):
                     self._send(200, {"Content-Type": "application/json"}, json.dumps(rec))
                     return
                 if len(parts) == 3 and parts[0] == "rpc" and method == "POST":
+                    holds.check(req.get("node"), parts[1], parts[2])  # outside the state's lock
                     out = state.call(parts[1], parts[2], req)
                     self._send(200, {"Content-Type": "application/json"}, json.dumps(out))
                     return
@@ -198,12 +202,13 @@ def main(argv):
             raise RpcError(400, f"error making upstream request: received error code 403 from STS: {body}") from None
 
     state = SharedState(conf["stateDir"], events, sts=sts, vault_aws=conf.get("vaultAwsAuth"))
+    holds = world.holds = Holds(conf["stateDir"], events)
     servers = []
     listen = conf["listen"]
     for kind, key in (("imds", "imds"), ("aws", "ssm"), ("state", "state")):
         if key not in listen:
             continue
-        srv = Server(_addr(listen[key]), make_handler(kind, world, state, events))
+        srv = Server(_addr(listen[key]), make_handler(kind, world, state, events, holds))
         if kind == "aws":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
