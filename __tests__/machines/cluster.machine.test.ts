@@ -14,24 +14,11 @@ import { describeIf } from "../harness/tools";
 import { protocolViolations, readEvents } from "./harness/checks";
 import { machineTierUnavailable } from "./harness/env";
 import { until } from "./harness/exec";
-import { tail, type Machine } from "./harness/machine";
+import type { Machine } from "./harness/machine";
+import { CORE_UNITS, CORES, journal, logFailure, settled } from "./harness/scenario";
 import { createWorld, type World } from "./harness/world";
 
 const log = (m: string) => process.stderr.write(`[machines] ${m}\n`);
-const CORES = ["core-1", "core-2", "core-3"] as const;
-const CORE_UNITS = ["consul", "vault", "nomad"] as const;
-
-/** The oneshot's outcome once it has run: `success`, or the failure systemd recorded. */
-async function bootstrapResult(m: Machine, attempts = 240): Promise<string> {
-  return until(`${m.props.name}: bitte-bootstrap to finish`, async () => {
-    const r = await m.exec(["systemctl", "show", "--property=ActiveState,Result", "bitte-bootstrap"], { check: false });
-    // key=value lines, in systemd's order (not the order asked for).
-    const props = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("=", 2)));
-    if (props.ActiveState === "active" || props.ActiveState === "failed") return props.Result;
-    return undefined;
-  }, attempts, 2_500);
-}
-
 /** Unit states once none is still starting or restarting (bounded: a crash loop shows as itself). */
 async function settledUnits(m: Machine, units: readonly string[]): Promise<Record<string, string>> {
   let last: Record<string, string> = {};
@@ -47,20 +34,8 @@ async function settledUnits(m: Machine, units: readonly string[]): Promise<Recor
 
 /** Boots machines at once and waits for cloud-init and the bootstrap on each; returns failures with their logs. */
 async function bootAll(world: World, names: readonly string[], opts: { keepRoot?: boolean } = {}): Promise<string[]> {
-  const ms = names.map((n) => world.machine(n));
-  await Promise.all(ms.map((m) => m.boot(opts)));
-  const problems: string[] = [];
-  await Promise.all(ms.map(async (m) => {
-    const status = await m.cloudInitDone(15 * 60_000);
-    if (!/status: done/.test(status)) problems.push(`${m.props.name}: cloud-init ${status.trim()}`);
-    const result = await bootstrapResult(m).catch((e: Error) => e.message);
-    if (result !== "success") problems.push(`${m.props.name}: bitte-bootstrap ${result}\n${(await journal(m, "bitte-bootstrap")).slice(-3000)}`);
-  }));
-  return problems;
-}
-
-async function journal(m: Machine, unit: string): Promise<string> {
-  return (await m.exec(["journalctl", "--no-pager", "-o", "cat", "-u", unit], { check: false })).stdout;
+  await Promise.all(names.map((n) => world.machine(n).boot(opts)));
+  return settled(world, names, 240);
 }
 
 /** `openssl s_client` from one machine to host:port, verifying the chain against the machine's CA file. */
@@ -80,14 +55,7 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     await world?.teardown();
   }, 5 * 60_000);
 
-  afterEach(() => {
-    // On a failure, the machines' consoles and the stand-ins' log say why.
-    if (!world) return;
-    const state = expect.getState();
-    if (state.assertionCalls > 0 && state.numPassingAsserts === state.assertionCalls) return;
-    for (const m of world.machines.values()) log(`--- ${m.props.name} console ---\n${tail(m.consoleLog, 15)}`);
-    log(`--- stand-ins ---\n${tail(join(world.dir, "standins.log"), 30)}`);
-  });
+  afterEach(() => logFailure(world, log));
 
   test("each machine gets exactly its synthesized user data in the NoCloud seed", async () => {
     const core1 = world.machine("core-1");

@@ -18,39 +18,13 @@ import { protocolViolations, readEvents, vaultInitialisedOnce, type StandinEvent
 import { machineTierUnavailable } from "./harness/env";
 import { until } from "./harness/exec";
 import { bootstrapRun, heldNode, killBootstrap, releaseHold, restartedBootstrap, scanFiles, secretLeaks, storedSecrets, type Hold } from "./harness/lifecycle";
-import { tail, type Machine } from "./harness/machine";
+import type { Machine } from "./harness/machine";
+import { CORE_UNITS, CORES, logFailure, settled } from "./harness/scenario";
 import { createWorld, type World } from "./harness/world";
 
 const log = (m: string) => process.stderr.write(`[lifecycle] ${m}\n`);
-const CORES = ["core-1", "core-2", "core-3"] as const;
-const CORE_UNITS = ["consul", "vault", "nomad"] as const;
 /** Where a core node keeps files with secrets: configs, TLS, environment files, the bootstrap's state. */
 const SECRET_DIRS = ["/etc/bitte", "/etc/consul.d", "/etc/nomad.d", "/etc/vault.d", "/var/lib/bitte", "/data/bitte"];
-
-/** Waits (bounded) for the bootstrap unit to settle; returns systemd's Result (`success` or why not). */
-async function bootstrapResult(m: Machine, attempts = 360): Promise<string> {
-  return until(`${m.props.name}: bitte-bootstrap to finish`, async () => {
-    const r = await bootstrapRun(m);
-    return r.activeState === "active" || r.activeState === "failed" ? r.result : undefined;
-  }, attempts, 2_500);
-}
-
-async function journal(m: Machine, unit: string): Promise<string> {
-  return (await m.exec(["journalctl", "--no-pager", "-o", "cat", "-u", unit], { check: false })).stdout;
-}
-
-/** Waits for cloud-init (when it runs) and the bootstrap on each machine; returns failures with their logs. */
-async function settled(world: World, names: readonly string[]): Promise<string[]> {
-  const problems: string[] = [];
-  await Promise.all(names.map(async (n) => {
-    const m = world.machine(n);
-    const status = await m.cloudInitDone(15 * 60_000);
-    if (!/status: done/.test(status)) problems.push(`${n}: cloud-init ${status.trim()}`);
-    const result = await bootstrapResult(m).catch((e: Error) => e.message);
-    if (result !== "success") problems.push(`${n}: bitte-bootstrap ${result}\n${(await journal(m, "bitte-bootstrap")).slice(-3000)}`);
-  }));
-  return problems;
-}
 
 const events = (world: World): StandinEvent[] => readEvents(join(world.stateDir, "events.jsonl"));
 const lastSeq = (world: World): number => events(world).reduce((s, e) => Math.max(s, e.seq), 0);
@@ -155,13 +129,7 @@ describeIf(machineTierUnavailable(), "machine tier: lifecycle", () => {
     await world?.teardown();
   }, 5 * 60_000);
 
-  afterEach(() => {
-    if (!world) return;
-    const state = expect.getState();
-    if (state.assertionCalls > 0 && state.numPassingAsserts === state.assertionCalls) return;
-    for (const m of world.machines.values()) log(`--- ${m.props.name} console ---\n${tail(m.consoleLog, 15)}`);
-    log(`--- stand-ins ---\n${tail(join(world.dir, "standins.log"), 30)}`);
-  });
+  afterEach(() => logFailure(world, log));
 
   test("the three core nodes boot at once and converge (the cluster the rebuilds start from)", async () => {
     await Promise.all(CORES.map((n) => world.machine(n).boot()));
