@@ -10,22 +10,12 @@ import example from "../../clusters/example";
 import large from "../../scripts/large-cluster";
 import { addStacks } from "../../stacks";
 import { stableStringify } from "../../stacks/stable-json";
+import { rng } from "../harness/rng";
 
 // The package itself, from where cdktf's synthesizer takes it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const original = require(require.resolve("json-stable-stringify", { paths: [require.resolve("cdktf/lib/synthesize/synthesizer")] })) as (v: unknown, o?: { space?: number | string }) => string | undefined;
 
-/** mulberry32: a small deterministic generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ["a", "B", "b", "10", "9", "", "é", "\u0000", "z\n", '"q"', "__proto_", "resource", "${x}", "aa"];
 const STRINGS = ["", "x", "line\nbreak", "\u2028", "tab\t", "\ud800", "quote\"", "\\", "${aws_vpc.x.id}", "ü", "😀"];

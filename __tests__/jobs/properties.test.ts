@@ -8,18 +8,8 @@ import { terraformLiteral, terraformUnescape } from "../../constructs/jobs/escap
 import { selectJobFiles } from "../../constructs/jobs/loader";
 import { clientDatacenters, suppliedVariables } from "../../constructs/jobs/variables";
 import { checkSource, jobText } from "./helpers";
+import { rng } from "../harness/rng";
 
-/** mulberry32: a small deterministic generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const RUNS = 200;
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const subset = <T>(r: () => number, xs: readonly T[]): T[] => xs.filter(() => r() < 0.5);

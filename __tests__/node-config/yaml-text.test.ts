@@ -7,18 +7,8 @@ import { parse, stringify } from "yaml";
 import large from "../../scripts/large-cluster";
 import { emitYaml, yamlText } from "../../constructs/node-config/yaml-text";
 import { NODES, renderNodeFiles, renderUserData } from "./render-helpers";
+import { rng } from "../harness/rng";
 
-/** mulberry32: a small deterministic generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Pieces that each touch one of yaml's string rules: indicators, comments, quotes, document
 // markers, numbers and booleans and null in every spelling, leading/trailing whitespace and
