@@ -230,6 +230,21 @@ def _api(method, path, body=None, raw=False):
     return common.client_request(addr, method, path, body, os.environ.get("VAULT_CACERT"), {"X-Vault-Token": tok} if tok else {}, raw=raw)
 
 
+def _request(what, method, path, body=None, fail=2, shown=None, raw=False):
+    """One API call as the CLI makes it: the body, or None after printing "Error <what>: ..."
+    (Vault's wording) with the CLI's exit code in `fail` ("shown" is the path the real CLI names)."""
+    try:
+        status, out = _api(method, path, body, raw=raw)
+    except Fatal as e:
+        print(f"Error {what}: {e}", file=sys.stderr)
+        return None
+    if status not in (200, 204):
+        text = out.decode(errors="replace") if raw else out
+        print(f"Error {what}: {_api_error(method, shown or path, status, text)}", file=sys.stderr)
+        return None
+    return out
+
+
 def _aws_credentials():
     """The AWS SDK's default chain as the CLI uses it: the environment, else IMDSv2 (the role)."""
     if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
@@ -289,14 +304,8 @@ def _login(argv):
         raise Fatal(f"stand-in vault: login method not supported: {o.get('method')}")
     kv = dict(a.split("=", 1) for a in pos if "=" in a)
     body = {"role": kv.get("role", ""), **_aws_login_data(kv.get("header_value", ""), kv.get("region") or "us-east-1")}
-    path = f"/v1/auth/{o.get('path', 'aws').strip('/')}/login"
-    try:
-        status, text = _api("POST", path, body)
-    except Fatal as e:
-        print(f"Error authenticating: {e}", file=sys.stderr)
-        return 2
-    if status != 200:
-        print(f"Error authenticating: {_api_error('POST', path, status, text)}", file=sys.stderr)
+    text = _request("authenticating", "POST", f"/v1/auth/{o.get('path', 'aws').strip('/')}/login", body)
+    if text is None:
         return 2
     auth = json.loads(text)["auth"]
     if o.get("no-store") != "true":
@@ -341,13 +350,8 @@ def cli(argv):
     if argv[:2] == ["operator", "init"]:
         o, _ = _opts(argv[2:])
         if o.get("status") == "true":
-            try:
-                status, text = _api("GET", "/v1/sys/init")
-            except Fatal as e:
-                print(f"Error checking init status: {e}", file=sys.stderr)
-                return 1
-            if status != 200:
-                print(f"Error checking init status: {_api_error('GET', '/v1/sys/init', status, text)}", file=sys.stderr)
+            text = _request("checking init status", "GET", "/v1/sys/init")
+            if text is None:
                 return 1
             if json.loads(text)["initialized"]:
                 print("Vault is initialized")
@@ -355,13 +359,8 @@ def cli(argv):
             print("Vault is not initialized")
             return 2
         body = {"recovery_shares": int(o.get("recovery-shares", 5)), "recovery_threshold": int(o.get("recovery-threshold", 3))}
-        try:
-            status, text = _api("PUT", "/v1/sys/init", body)
-        except Fatal as e:
-            print(f"Error initializing: {e}", file=sys.stderr)
-            return 2
-        if status != 200:
-            print(f"Error initializing: {_api_error('PUT', '/v1/sys/init', status, text)}", file=sys.stderr)
+        text = _request("initializing", "PUT", "/v1/sys/init", body)
+        if text is None:
             return 2
         r = json.loads(text)
         if o.get("format") == "json":
@@ -381,13 +380,8 @@ def cli(argv):
         o, _ = _opts(argv[1:])
         if o.get("address"):
             os.environ["VAULT_ADDR"] = o["address"]
-        try:
-            status, text = _api("GET", "/v1/sys/init")
-        except Fatal as e:
-            print(f"Error checking seal status: {e}", file=sys.stderr)
-            return 1
-        if status != 200:
-            print(f"Error checking seal status: {_api_error('GET', '/v1/sys/seal-status', status, text)}", file=sys.stderr)
+        text = _request("checking seal status", "GET", "/v1/sys/init", shown="/v1/sys/seal-status")
+        if text is None:
             return 1
         initialized = bool(json.loads(text)["initialized"])
         sealed = not initialized
@@ -406,9 +400,8 @@ def cli(argv):
         if len(pos) != 1:
             print("Incorrect arguments (expected 1, got %d)" % len(pos), file=sys.stderr)
             return 1
-        status, data = _api("GET", "/v1/sys/storage/raft/snapshot", raw=True)
-        if status != 200:
-            print(f"Error taking the snapshot: {_api_error('GET', '/v1/sys/storage/raft/snapshot', status, data.decode(errors='replace'))}", file=sys.stderr)
+        data = _request("taking the snapshot", "GET", "/v1/sys/storage/raft/snapshot", raw=True)
+        if data is None:
             return 2
         with open(pos[0], "wb") as f:
             f.write(data)
@@ -440,9 +433,8 @@ def cli(argv):
         return 0
     if argv[:2] == ["token", "create"]:
         pols = [a.split("=", 1)[1] for a in argv[2:] if a.startswith(("-policy=", "--policy="))]
-        status, text = _api("POST", "/v1/auth/token/create", {"policies": pols or None})
-        if status != 200:
-            print(f"Error creating token: {_api_error('POST', '/v1/auth/token/create', status, text)}", file=sys.stderr)
+        text = _request("creating token", "POST", "/v1/auth/token/create", {"policies": pols or None})
+        if text is None:
             return 2
         r = json.loads(text)
         print(json.dumps(r, indent=2) if "-format=json" in argv else f"token    {r['auth']['client_token']}")
