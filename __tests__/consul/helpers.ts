@@ -7,19 +7,13 @@ import exampleCluster from "../../clusters/example";
 import { defineCluster, type Cluster, type ClusterSpec } from "../../clusters/spec";
 import type { PolicyLanguage } from "../../constructs/policy/wide-write";
 import { ConsulStack, type ConsulStackProps } from "../../stacks/consul";
+import { testClusterSpec, testGroup } from "../harness/specs";
 
 export { exampleCluster };
 
 /** A variation of the example cluster. */
 export function clusterWith(overrides: Partial<ClusterSpec>): Cluster {
-  return defineCluster({
-    name: "example",
-    domain: "example.bitte.dev",
-    coreRegion: "eu-central-1",
-    coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-    clientGroups: [{ name: "workers", region: "eu-central-1", instanceType: "m6i.large", min: 1, desired: 1, max: 3 }],
-    ...overrides,
-  });
+  return defineCluster(testClusterSpec("example", { domain: "example.bitte.dev", clientGroups: [testGroup({ max: 3 })], ...overrides }));
 }
 
 export interface Synthesized {

@@ -9,6 +9,7 @@ import { CoreStack } from "../../stacks/core";
 import { coreOutputs, networkOutputs } from "../../stacks/outputs";
 import { coreStack } from "../harness/stacks";
 import { ref, regionOf, resources, synth, userDataOf, type StackJson } from "../harness/synth";
+import { testClusterSpec, testGroup } from "../harness/specs";
 
 const { text, json } = coreStack(example);
 
@@ -180,14 +181,7 @@ describe("core stack", () => {
 });
 
 function baseSpec(): ClusterSpec {
-  return {
-    name: "demo",
-    domain: "demo.example.com",
-    coreRegion: "eu-central-1",
-    coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-    clientGroups: [{ name: "w", region: "us-east-2", instanceType: "m6i.large", min: 0, desired: 0, max: 1 }],
-    adminCidrs: ["198.51.100.0/24"],
-  };
+  return testClusterSpec("demo", { clientGroups: [testGroup({ name: "w", region: "us-east-2", min: 0, desired: 0, max: 1 })], adminCidrs: ["198.51.100.0/24"] });
 }
 
 function manyRegions(): ClusterSpec["clientGroups"] {

@@ -9,23 +9,22 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { defineCluster } from "../../clusters/spec";
 import type { NodeFile } from "../../constructs/node-config";
+import { testClusterSpec, testGroup } from "../harness/specs";
 
 export const STUBS = join(__dirname, "stubs");
 
 /** A cluster with every operations field set. */
-export const OPS_CLUSTER = defineCluster({
-  name: "ops",
-  domain: "ops.example.com",
-  coreRegion: "eu-central-1",
-  coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-  clientGroups: [
-    { name: "workers", region: "eu-central-1", instanceType: "m6i.large", min: 0, desired: 0, max: 6, autoscaling: { cpuTargetPercent: 60, cooldownMinutes: 3 } },
-    { name: "batch", region: "us-east-2", instanceType: "m6i.large", min: 1, desired: 1, max: 4, nodeClass: "workers", autoscaling: {} },
-    { name: "fixed", region: "eu-central-1", instanceType: "m6i.large", min: 2, desired: 2, max: 2 },
-  ],
-  snapshots: { intervalMinutes: 30, retentionDays: 14 },
-  alerts: { email: ["oncall@example.com"], webhook: { url: "https://hooks.example.com/alertmanager" } },
-});
+export const OPS_CLUSTER = defineCluster(
+  testClusterSpec("ops", {
+    clientGroups: [
+      testGroup({ min: 0, desired: 0, max: 6, autoscaling: { cpuTargetPercent: 60, cooldownMinutes: 3 } }),
+      testGroup({ name: "batch", region: "us-east-2", max: 4, nodeClass: "workers", autoscaling: {} }),
+      testGroup({ name: "fixed", min: 2, desired: 2, max: 2 }),
+    ],
+    snapshots: { intervalMinutes: 30, retentionDays: 14 },
+    alerts: { email: ["oncall@example.com"], webhook: { url: "https://hooks.example.com/alertmanager" } },
+  }),
+);
 
 export function tempRoot(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `bitte-ops-${prefix}-`));

@@ -16,14 +16,9 @@ import { JobsStack } from "../../stacks/jobs";
 import { coreStack } from "../harness/stacks";
 import { resources, type StackJson } from "../harness/synth";
 import { OPS_CLUSTER } from "./harness";
+import { testClusterSpec, testGroup } from "../harness/specs";
 
-const base: ClusterSpec = {
-  name: "ops",
-  domain: "ops.example.com",
-  coreRegion: "eu-central-1",
-  coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-  clientGroups: [{ name: "workers", region: "eu-central-1", instanceType: "m6i.large", min: 1, desired: 1, max: 5 }],
-};
+const base: ClusterSpec = testClusterSpec("ops", { clientGroups: [testGroup({ max: 5 })] });
 
 function problems(spec: ClusterSpec): string[] {
   try {

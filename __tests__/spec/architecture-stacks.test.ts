@@ -4,20 +4,14 @@
  */
 import { defineCluster, DEFAULT_ARM64_IMAGE_NAME, DEFAULT_IMAGE_NAME, type ClusterSpec } from "../../clusters/spec";
 import { clientsStack, coreStack } from "../harness/stacks";
+import { testClusterSpec, testGroup } from "../harness/specs";
 import { ref, resources } from "../harness/synth";
 
-const spec: ClusterSpec = {
-  name: "arch",
-  domain: "arch.example.com",
-  coreRegion: "eu-central-1",
-  coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-  clientGroups: [
-    { name: "x86", region: "eu-central-1", instanceType: "m6i.large", min: 0, desired: 1, max: 2 },
-    { name: "arm", region: "eu-central-1", instanceType: ["m7g.large", "c7g.large"], min: 0, desired: 1, max: 2 },
-  ],
+const spec: ClusterSpec = testClusterSpec("arch", {
+  clientGroups: [testGroup({ name: "x86", min: 0 }), testGroup({ name: "arm", instanceType: ["m7g.large", "c7g.large"], min: 0 })],
   core: { instanceType: "m7g.large" },
   adminCidrs: ["198.51.100.0/24"],
-};
+});
 
 function imageName(json: ReturnType<typeof clientsStack>["json"], address: string): { name: unknown; architecture: unknown } {
   const ami = resources(json, "aws_ami", "data").find((d) => `${d.address}.id` === address);

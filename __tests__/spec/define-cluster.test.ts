@@ -1,14 +1,8 @@
 import { ClusterSpecError, defineCluster, type ClusterSpec } from "../../clusters/spec";
 import { knownClusters, loadCluster } from "../../clusters/spec/load";
+import { testClusterSpec, testGroup } from "../harness/specs";
 
-const valid: ClusterSpec = {
-  name: "demo",
-  domain: "demo.example.com",
-  coreRegion: "eu-central-1",
-  coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-  clientGroups: [{ name: "workers", region: "us-east-2", instanceType: "m6i.large", min: 1, desired: 2, max: 4 }],
-  adminCidrs: ["203.0.113.0/24"],
-};
+const valid: ClusterSpec = testClusterSpec("demo", { clientGroups: [testGroup({ region: "us-east-2", desired: 2, max: 4 })], adminCidrs: ["203.0.113.0/24"] });
 
 /** The single problem an invalid spec reports, by field. */
 function problem(spec: ClusterSpec, field: string): { value: unknown; problem: string; fix: string; message: string } {

@@ -3,17 +3,12 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { ClusterSpecError, defineCluster, type ClusterSpec } from "../../clusters/spec";
 import { renderUserData } from "../../constructs/node-config";
+import { testClusterSpec } from "../harness/specs";
 
 /** A real armored public key (test-only, made with `gpg --quick-gen-key`); nothing secret. */
 const KEY = readFileSync(join(__dirname, "../fixtures/mirror-signing-key.asc"), "utf8");
 
-const base: ClusterSpec = {
-  name: "demo",
-  domain: "demo.example.com",
-  coreRegion: "eu-central-1",
-  coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-  clientGroups: [{ name: "workers", region: "eu-central-1", instanceType: "m6i.large", min: 1, desired: 1, max: 2 }],
-};
+const base: ClusterSpec = testClusterSpec("demo");
 
 function problems(packageMirror: unknown): { field: string; value: unknown; problem: string; fix: string }[] {
   try {

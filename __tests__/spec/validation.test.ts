@@ -4,15 +4,9 @@
  * so these tests run against any version of defineCluster.
  */
 import { ClusterSpecError, defineCluster, type ClusterSpec } from "../../clusters/spec";
+import { testClusterSpec, testGroup } from "../harness/specs";
 
-const valid: ClusterSpec = {
-  name: "demo",
-  domain: "demo.example.com",
-  coreRegion: "eu-central-1",
-  coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-  clientGroups: [{ name: "workers", region: "us-east-2", instanceType: "m6i.large", min: 1, desired: 2, max: 4 }],
-  adminCidrs: ["203.0.113.0/24"],
-};
+const valid: ClusterSpec = testClusterSpec("demo", { clientGroups: [testGroup({ region: "us-east-2", desired: 2, max: 4 })], adminCidrs: ["203.0.113.0/24"] });
 const group = valid.clientGroups[0];
 
 /** Loosely typed specs: what a user's file holds once tsx has stripped the types. */

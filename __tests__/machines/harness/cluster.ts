@@ -7,6 +7,7 @@ import type { Cluster, ClusterSpec } from "../../../clusters/spec";
 import { defineCluster } from "../../../clusters/spec";
 import { cidrHost, parseCidr } from "../../../clusters/spec/cidr";
 import { clientsStack, consulStack, coreStack } from "../../harness/stacks";
+import { testClusterSpec, testGroup } from "../../harness/specs";
 import { resources, userDataOf, type StackJson, type TfResource } from "../../harness/synth";
 import { roleOfProfile } from "./iam";
 
@@ -44,17 +45,14 @@ export const mirrorUrls = (svcIp: string) => ({ hashicorp: `http://${svcIp}/hash
 
 /** The spec: core in one region with one client group, every package from the test mirror. */
 export function testSpec(svcIp: string, signingKey: string): ClusterSpec {
-  return {
-    name: "machines",
+  return testClusterSpec("machines", {
     domain: "machines.bitte.test",
-    coreRegion: "eu-central-1",
-    coreZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-    clientGroups: [{ name: "workers", region: "eu-central-1", instanceType: "m6i.large", min: 1, desired: 1, max: 2 }],
+    clientGroups: [testGroup()],
     adminCidrs: ["198.51.100.0/24"],
     routes: [{ host: "www", service: "web" }],
     namespaces: ["apps"],
     packageMirror: { ...mirrorUrls(svcIp), signingKey },
-  } as ClusterSpec;
+  });
 }
 
 /** The services namespace's address: the last-but-one host of the first private subnet. */
