@@ -37,8 +37,16 @@ export interface RunResult {
 /** Starts a program and waits for it. Rejects only when it cannot be started (e.g. ENOENT). */
 export type Runner = (command: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
 
-/** The part of `fetch` the health checks use. */
-export type Http = (url: string, init: { readonly headers: Record<string, string> }) => Promise<{ readonly status: number; json(): Promise<unknown> }>;
+/** The part of `fetch` the commands use (health checks, Vault's token API). */
+export type Http = (
+  url: string,
+  init: {
+    readonly headers: Record<string, string>;
+    /** @default "GET" */
+    readonly method?: "GET" | "POST";
+    readonly body?: string;
+  },
+) => Promise<{ readonly status: number; json(): Promise<unknown> }>;
 
 /** Where a command writes; stdout is for results only, stderr for progress and errors. */
 export interface Output {

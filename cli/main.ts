@@ -115,15 +115,18 @@ const COMMANDS: readonly Command[] = [
   {
     name: "deploy",
     summary: "Synthesize, then cdktf deploy every stack (or those named) in dependency order",
-    usage: `bitte deploy [--auto-approve] [<stack>…]`,
+    usage: `bitte deploy [--auto-approve] [--keep-root-token] [<stack>…]`,
     description:
-      "Synthesizes the cluster into its own output directory (cdktf.out for example, cdktf.out-<cluster> otherwise), reads the stack order from the manifest cdktf wrote there (state, for the S3 backend, then network, core, consul, clients, jobs), and runs `npx cdktf deploy <stack>` for each stack (or the stacks named) one after the other with BITTE_CLUSTER set to the cluster's file name, stopping at the first failure, and prints a summary. Before the consul and jobs stacks, tokens missing from the environment are read from SSM.",
+      "Synthesizes the cluster into its own output directory (cdktf.out for example, cdktf.out-<cluster> otherwise), reads the stack order from the manifest cdktf wrote there (state, for the S3 backend, then network, core, consul, clients, jobs), and runs `npx cdktf deploy <stack>` for each stack (or the stacks named) one after the other with BITTE_CLUSTER set to the cluster's file name, stopping at the first failure, and prints a summary. Before a stack whose providers need Consul, Nomad or Vault tokens (consul, jobs), the tokens missing from the environment are read from SSM. Vault's root token read from SSM is revoked, and its parameter deleted, once the stack that used it has deployed: later deploys of the consul stack take VAULT_TOKEN from you (a bitte-operator token, or a root token from `vault operator generate-root`; README, security).",
     examples: ["bitte deploy", "bitte deploy --cluster prod state network", "bitte deploy --auto-approve consul clients jobs"],
-    options: { "auto-approve": { type: "boolean", description: "Pass --auto-approve to cdktf (no approval prompt per stack)" } },
+    options: {
+      "auto-approve": { type: "boolean", description: "Pass --auto-approve to cdktf (no approval prompt per stack)" },
+      "keep-root-token": { type: "boolean", description: "Leave Vault's root token in SSM after the consul stack deployed with it (default: revoke it)" },
+    },
     positionals: true,
     needsAws: () => false,
     run: async (ctx, cluster, v, positionals, _rest, clusterFile) =>
-      load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true, clusterFile }),
+      load<typeof import("./commands/deploy")>("./commands/deploy").deploy(ctx, cluster, { stacks: positionals, autoApprove: v["auto-approve"] === true, keepRootToken: v["keep-root-token"] === true, clusterFile }),
   },
   {
     name: "migrate-state",

@@ -65,7 +65,7 @@ export const realRunner: Runner = (command, args, options) =>
     });
   });
 
-export const realHttp: Http = (url, init) => fetch(url, { headers: init.headers, signal: AbortSignal.timeout(15_000) });
+export const realHttp: Http = (url, init) => fetch(url, { method: init.method ?? "GET", headers: init.headers, body: init.body, signal: AbortSignal.timeout(15_000) });
 
 export function realContext(): Context {
   return {

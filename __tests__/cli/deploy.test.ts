@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { DeleteParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { App } from "cdktf";
 import { deploy, deploySummary } from "../../cli/commands/deploy";
+import type { Http } from "../../cli/context";
 import { CliError } from "../../cli/errors";
 import { main, type MainDeps } from "../../cli/main";
 import { defineCluster, type Cluster } from "../../clusters/spec";
@@ -103,16 +104,135 @@ test("a failed synth deploys nothing", async () => {
   expect(ctx.calls).toHaveLength(1);
 });
 
-test("reads missing tokens from SSM before the consul stack and passes them on", async () => {
+/**
+ * Vault's token store as `revoke-self` sees it (vault/token_store.go handleRevokeSelf: 204 No
+ * Content; a token it does not know is refused before the handler with 403 "permission denied").
+ */
+function vaultTokens(live: string[], status?: number) {
+  const tokens = new Set(live);
+  const calls: { url: string; method?: string; token?: string }[] = [];
+  const http: Http = async (url, init) => {
+    calls.push({ url, method: init.method, token: init.headers["X-Vault-Token"] });
+    const reply = (code: number, body?: unknown) => ({ status: code, json: async () => (body === undefined ? Promise.reject(new SyntaxError("Unexpected end of JSON input")) : body) });
+    if (status) return reply(status, { errors: ["local node not active but active cluster node not found"] });
+    if (!url.endsWith("/v1/auth/token/revoke-self") || init.method !== "POST") return reply(405, { errors: ["unsupported operation"] });
+    const token = init.headers["X-Vault-Token"] ?? "";
+    if (!tokens.has(token)) return reply(403, { errors: ["permission denied"] });
+    tokens.delete(token);
+    return reply(204);
+  };
+  return { http, calls, tokens };
+}
+
+const STORED = [
+  { Name: "/bitte/example/consul/management-token", Value: "C" },
+  { Name: "/bitte/example/nomad/management-token", Value: "N" },
+  { Name: "/bitte/example/vault/root-token", Value: "V" },
+  { Name: "/bitte/example/vault/initialized", Value: "core-1" },
+];
+
+/** SSM holding `stored`: GetParameters answers the names asked for, DeleteParameter removes one. */
+function ssmHolding(stored: { Name: string; Value: string }[]) {
   const aws = regionalClients();
-  mockClient(aws.ssm("eu-central-1") as SSMClient)
-    .on(GetParametersCommand)
-    .resolves({ Parameters: [{ Name: "/bitte/example/consul/management-token", Value: "C" }, { Name: "/bitte/example/nomad/management-token", Value: "N" }, { Name: "/bitte/example/vault/root-token", Value: "V" }] });
-  const dir = project();
-  const ctx = testContext({ aws, projectDir: dir, run: runner(cluster, dir) });
-  await deploy(ctx, cluster, { stacks: ["consul", "jobs"], autoApprove: true });
-  expect(ctx.calls.slice(1).map((c) => c.args[2])).toEqual(["consul", "jobs"]);
-  expect(ctx.calls[1].options.env).toMatchObject({ CONSUL_HTTP_TOKEN: "C", NOMAD_TOKEN: "N", VAULT_TOKEN: "V" });
+  const params = new Map(stored.map((p) => [p.Name, p.Value]));
+  const ssm = mockClient(aws.ssm("eu-central-1") as SSMClient);
+  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
+    Parameters: input.Names.filter((n) => params.has(n)).map((Name) => ({ Name, Value: params.get(Name) })),
+    InvalidParameters: input.Names.filter((n) => !params.has(n)),
+  }));
+  ssm.on(DeleteParameterCommand).callsFake((input: { Name: string }) => {
+    if (!params.delete(input.Name)) throw Object.assign(new Error("ParameterNotFound"), { name: "ParameterNotFound" });
+    return {};
+  });
+  return { aws, ssm, params };
+}
+
+describe("tokens from SSM, and Vault's root token retired after the consul stack", () => {
+  test("reads the missing tokens before the consul stack, passes them on, then revokes the root token and deletes its parameter before jobs", async () => {
+    const { aws, ssm, params } = ssmHolding(STORED);
+    const vault = vaultTokens(["V"]);
+    const dir = project();
+    const ctx = testContext({ aws, http: vault.http, projectDir: dir, run: runner(cluster, dir) });
+    expect(await deploy(ctx, cluster, { stacks: ["consul", "jobs"], autoApprove: true })).toBe(0);
+    expect(ctx.calls.slice(1).map((c) => c.args[2])).toEqual(["consul", "jobs"]);
+    expect(ctx.calls[1].options.env).toMatchObject({ CONSUL_HTTP_TOKEN: "C", NOMAD_TOKEN: "N", VAULT_TOKEN: "V" });
+    expect(vault.calls).toEqual([{ url: "https://vault.example.bitte.dev/v1/auth/token/revoke-self", method: "POST", token: "V" }]);
+    expect(vault.tokens.has("V")).toBe(false);
+    expect(ssm.commandCalls(DeleteParameterCommand).map((c) => c.args[0].input)).toEqual([{ Name: "/bitte/example/vault/root-token" }]);
+    expect(params.has("/bitte/example/vault/root-token")).toBe(false);
+    // The jobs stack has only the nomad provider: it gets no Vault token, dead or alive.
+    expect(ctx.calls[2].options.env).toMatchObject({ NOMAD_TOKEN: "N" });
+    expect(ctx.calls[2].options.env).not.toHaveProperty("VAULT_TOKEN");
+    expect(ctx.progress.events).toContain("info: Vault's root token is revoked and /bitte/example/vault/root-token deleted. Later deploys of consul take VAULT_TOKEN from you (README, security).");
+  });
+
+  test("the next deploy of the consul stack needs a Vault token from the operator, and says how to get one", async () => {
+    const { aws } = ssmHolding(STORED.filter((p) => !p.Name.endsWith("root-token")));
+    const dir = project();
+    const ctx = testContext({ aws, projectDir: dir, run: runner(cluster, dir) });
+    const err = (await deploy(ctx, cluster, { stacks: ["consul"], autoApprove: true }).catch((e) => e)) as CliError;
+    expect(err.message).toMatch(/^The consul stack needs the bootstrap tokens\. Vault's root token is no longer in SSM/);
+    expect(err.hint).toMatch(/vault operator generate-root.*Then continue with `bitte deploy --cluster example consul`\.$/);
+    expect(ctx.calls).toHaveLength(1); // synth only
+  });
+
+  test("a Vault token the operator brought is theirs: nothing is revoked or deleted", async () => {
+    const { aws, ssm } = ssmHolding(STORED);
+    const vault = vaultTokens(["V", "ops"]);
+    const dir = project();
+    const ctx = testContext({ aws, http: vault.http, env: { VAULT_TOKEN: "ops" }, projectDir: dir, run: runner(cluster, dir) });
+    expect(await deploy(ctx, cluster, { stacks: ["consul"], autoApprove: true })).toBe(0);
+    expect(ctx.calls[1].options.env).toMatchObject({ CONSUL_HTTP_TOKEN: "C", NOMAD_TOKEN: "N", VAULT_TOKEN: "ops" });
+    expect(vault.calls).toEqual([]);
+    expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    // Only the tokens not in the environment were asked for.
+    expect(ssm.commandCalls(GetParametersCommand)[0].args[0].input.Names).toEqual(["/bitte/example/consul/management-token", "/bitte/example/nomad/management-token"]);
+  });
+
+  test("--keep-root-token keeps it; a failed consul deploy keeps it", async () => {
+    for (const [options, code] of [[{ keepRootToken: true }, 0], [{}, 1]] as const) {
+      const { aws, ssm } = ssmHolding(STORED);
+      const vault = vaultTokens(["V"]);
+      const dir = project();
+      const ctx = testContext({ aws, http: vault.http, projectDir: dir, run: runner(cluster, dir, () => code) });
+      await deploy(ctx, cluster, { stacks: ["consul"], autoApprove: true, ...options }).catch(() => undefined);
+      expect(vault.calls).toEqual([]);
+      expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    }
+  });
+
+  test("through main: --keep-root-token reaches deploy", async () => {
+    const { aws, ssm } = ssmHolding(STORED);
+    const vault = vaultTokens(["V"]);
+    const dir = project();
+    const ctx = testContext({ aws, http: vault.http, projectDir: dir, run: runner(cluster, dir) });
+    const d: MainDeps = { context: () => ctx, stdout: { write: () => undefined }, stderr: { write: () => undefined }, env: {}, loadCluster: () => cluster, verifyCredentials: async () => undefined };
+    expect(await main(["deploy", "--keep-root-token", "--auto-approve", "consul"], d)).toBe(0);
+    expect(vault.calls).toEqual([]);
+    expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+  });
+
+  test("Vault refusing the revocation keeps the parameter and says how to finish by hand", async () => {
+    const { aws, ssm } = ssmHolding(STORED);
+    const vault = vaultTokens(["V"], 500);
+    const dir = project();
+    const ctx = testContext({ aws, http: vault.http, projectDir: dir, run: runner(cluster, dir) });
+    const err = (await deploy(ctx, cluster, { stacks: ["consul"], autoApprove: true }).catch((e) => e)) as CliError;
+    expect(err.message).toBe("Vault refused to revoke its root token (HTTP 500: local node not active but active cluster node not found). It stays in /bitte/example/vault/root-token.");
+    expect(err.hint).toMatch(/vault token revoke -self.*aws ssm delete-parameter --region eu-central-1 --name \/bitte\/example\/vault\/root-token/);
+    expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    expect(ctx.progress.events.at(-1)).toMatch(/consul +deployed/);
+  });
+
+  test("a root token Vault no longer knows (revoked by hand) is only deleted; a parameter already gone is fine", async () => {
+    const { aws, params } = ssmHolding(STORED);
+    const vault = vaultTokens([]);
+    const dir = project();
+    const ctx = testContext({ aws, http: vault.http, projectDir: dir, run: runner(cluster, dir) });
+    expect(await deploy(ctx, cluster, { stacks: ["consul"], autoApprove: true })).toBe(0);
+    expect(params.has("/bitte/example/vault/root-token")).toBe(false);
+    expect(ctx.progress.events).toContain("info: Vault's root token was already invalid and /bitte/example/vault/root-token deleted. Later deploys of consul take VAULT_TOKEN from you (README, security).");
+  });
 });
 
 test("an unknown stack is refused with the cluster's stacks", async () => {

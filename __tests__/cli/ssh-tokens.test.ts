@@ -100,7 +100,19 @@ describe("bitte tokens", () => {
       ["nomad", "n0m4d"],
       ["vault", "hvs.it's-root"],
     ]);
-    expect(ssm.commandCalls(GetParametersCommand)[0].args[0].input).toEqual({ Names: names, WithDecryption: true });
+    // vault/initialized tells "not stored yet" from "retired by bitte deploy".
+    expect(ssm.commandCalls(GetParametersCommand)[0].args[0].input).toEqual({ Names: [...names, "/bitte/example/vault/initialized"], WithDecryption: true });
+  });
+
+  test("once bitte deploy retired Vault's root token, prints Consul's and Nomad's and says where Vault's went", async () => {
+    const { aws } = ssmWith({ "/bitte/example/consul/management-token": "c", "/bitte/example/nomad/management-token": "n", "/bitte/example/vault/initialized": "core-1" });
+    const ctx = testContext({ aws });
+    expect(await tokens(ctx, cluster, { export: true })).toBe(0);
+    expect(ctx.out.join("")).toContain("export NOMAD_TOKEN='n'");
+    expect(ctx.out.join("")).not.toContain("VAULT_TOKEN");
+    expect(ctx.progress.events.join("\n")).toMatch(/Vault's root token is no longer in SSM \(\/bitte\/example\/vault\/root-token\): `bitte deploy` revoked it.*vault operator generate-root/);
+    const err = (await readTokens(cluster, aws).catch((e) => e)) as CliError;
+    expect(err.hint).toMatch(/^Set VAULT_TOKEN to a token with the bitte-operator policy/);
   });
 
   test("--export prints eval-safe export lines with tokens and addresses", async () => {

@@ -3,7 +3,10 @@
  * the manifest cdktf wrote there (the dependencies the stacks declare, `stacks/dependencies.ts`),
  * then runs `cdktf deploy <stack>` one stack at a time, stopping at the first failure, with a
  * summary at the end. One stack per run: the consul and jobs stacks need tokens that exist only
- * once core has booted, and cdktf would run independent stacks in parallel.
+ * once core has booted, and cdktf would run independent stacks in parallel. The tokens a stack
+ * needs are those of the HashiCorp providers in its synthesized JSON; missing ones come from SSM.
+ * Vault's root token, taken from SSM, is revoked once the stack that used it has deployed
+ * (root-token.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +15,8 @@ import { synthDir } from "../../stacks/layout";
 import type { Context } from "../context";
 import { TOKEN_PARAMETERS } from "../contract";
 import { CliError } from "../errors";
-import { tokensFromEnvOrSsm } from "./tokens";
+import { retireRootToken, rootTokenParameter } from "./root-token";
+import { resolveTokens, type TokenService } from "./tokens";
 
 export interface DeployOptions {
   /** Stacks to deploy (run in manifest order); empty means all. */
@@ -24,6 +28,11 @@ export interface DeployOptions {
    * @default the spec's name
    */
   readonly clusterFile?: string;
+  /**
+   * Keep Vault's root token in SSM after the consul stack deployed with it.
+   * @default false (revoked and its parameter deleted)
+   */
+  readonly keepRootToken?: boolean;
 }
 
 export interface DeployResult {
@@ -33,12 +42,20 @@ export interface DeployResult {
   readonly exitCode?: number;
 }
 
-/** Stacks needing the in-cluster API tokens (their providers read them from the environment). */
-const NEEDS_TOKENS = new Set(["consul", "jobs"]);
-
 /** The part of cdktf's `manifest.json` the order comes from. */
 export interface Manifest {
-  readonly stacks: Readonly<Record<string, { readonly name: string; readonly dependencies?: readonly string[] }>>;
+  readonly stacks: Readonly<Record<string, { readonly name: string; readonly dependencies?: readonly string[]; readonly synthesizedStackPath?: string }>>;
+}
+
+/**
+ * The services whose tokens a stack's providers read from the environment: the consul, nomad and
+ * vault providers its synthesized JSON configures (the providers take no token in the JSON).
+ */
+export function stackTokenServices(outdir: string, manifest: Manifest, stack: string): TokenService[] {
+  const entry = Object.values(manifest.stacks).find((s) => s.name === stack);
+  const file = join(outdir, entry?.synthesizedStackPath ?? join("stacks", stack, "cdk.tf.json"));
+  const providers = (JSON.parse(readFileSync(file, "utf8")) as { provider?: Record<string, unknown> }).provider ?? {};
+  return TOKEN_PARAMETERS.map((t) => t.service).filter((service) => service in providers);
 }
 
 /** Reads `<outdir>/manifest.json`, as the cdktf CLI does. */
@@ -90,14 +107,21 @@ export async function deploy(ctx: Context, cluster: Cluster, options: DeployOpti
     throw new CliError(`Could not start npx cdktf: ${(err as Error).message}.`, "Run `npm ci` in the project directory, with Node.js ≥ 20.6 on PATH.");
   }
   if (synth !== 0) throw new CliError(`cdktf synth failed (exit ${synth}).`, "Fix what it reported above; nothing was deployed.", synth);
-  const order = deployPlan(readManifest(join(ctx.projectDir, outdir)), options.stacks, cluster);
+  const manifest = readManifest(join(ctx.projectDir, outdir));
+  const order = deployPlan(manifest, options.stacks, cluster);
+  const envOf = (service: TokenService) => TOKEN_PARAMETERS.find((t) => t.service === service)?.env as string;
+  // Set when VAULT_TOKEN is the root token read from SSM (not one the operator brought).
+  let rootFromSsm = false;
   const results: DeployResult[] = order.map((stack) => ({ stack, status: "not started" }));
   const again = (i: number) => `bitte deploy --cluster ${options.clusterFile ?? cluster.name} ${order.slice(i).join(" ")}`;
   let failure: CliError | undefined;
   for (const [i, stack] of order.entries()) {
-    if (NEEDS_TOKENS.has(stack) && TOKEN_PARAMETERS.some((t) => !env[t.env])) {
+    const needs = stackTokenServices(join(ctx.projectDir, outdir), manifest, stack);
+    if (needs.some((s) => !env[envOf(s)])) {
       try {
-        env = { ...env, ...(await tokensFromEnvOrSsm({ ...ctx, env }, cluster)) };
+        const resolved = await resolveTokens({ ...ctx, env }, cluster, needs);
+        env = { ...env, ...resolved.env };
+        rootFromSsm ||= resolved.fromSsm.includes("vault");
       } catch (err) {
         const e = err instanceof CliError ? err : new CliError(String(err));
         failure = new CliError(`The ${stack} stack needs the bootstrap tokens. ${e.message}`, `${e.hint ?? ""} Then continue with \`${again(i)}\`.`.trim());
@@ -120,6 +144,18 @@ export async function deploy(ctx: Context, cluster: Cluster, options: DeployOpti
     if (code !== 0) {
       failure = new CliError(`cdktf deploy ${stack} failed (exit ${code}).`, `Fix what cdktf reported above, then continue with \`${again(i)}\`.`, code);
       break;
+    }
+    if (rootFromSsm && needs.includes("vault") && !options.keepRootToken) {
+      // Vault is configured: the root token has done its one job (README, security).
+      try {
+        const outcome = await retireRootToken(ctx, cluster, env.VAULT_TOKEN as string);
+        ctx.progress.info(`Vault's root token ${outcome === "revoked" ? "is revoked" : "was already invalid"} and ${rootTokenParameter(cluster)} deleted. Later deploys of ${stack} take VAULT_TOKEN from you (README, security).`);
+      } catch (err) {
+        failure = err instanceof CliError ? err : new CliError(String(err));
+        break;
+      }
+      rootFromSsm = false;
+      env = Object.fromEntries(Object.entries(env).filter(([k]) => k !== envOf("vault")));
     }
   }
   ctx.progress.info(deploySummary(results));
