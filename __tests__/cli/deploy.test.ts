@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DeleteParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { App } from "cdktf";
-import { deploy, deploySummary } from "../../cli/commands/deploy";
+import { deploy, deploySummary, TOKEN_WAIT } from "../../cli/commands/deploy";
 import type { Http } from "../../cli/context";
 import { CliError } from "../../cli/errors";
 import { main, type MainDeps } from "../../cli/main";
@@ -164,6 +164,40 @@ describe("tokens from SSM, and Vault's root token retired after the consul stack
     expect(ctx.calls[2].options.env).toMatchObject({ NOMAD_TOKEN: "N" });
     expect(ctx.calls[2].options.env).not.toHaveProperty("VAULT_TOKEN");
     expect(ctx.progress.events).toContain("info: Vault's root token is revoked and /bitte/example/vault/root-token deleted. Later deploys of consul take VAULT_TOKEN from you (README, security).");
+  });
+
+  test("after deploying core, waits (bounded) for the core nodes to store the tokens; without core in the run, does not wait", async () => {
+    const { aws, params } = ssmHolding([]);
+    const vault = vaultTokens(["V"]);
+    const dir = project();
+    const ctx = testContext({ aws, http: vault.http, projectDir: dir, run: runner(cluster, dir) });
+    let polls = 0;
+    const sleep = ctx.sleep;
+    const waiting = { ...ctx, sleep: async (ms: number) => {
+      polls++;
+      if (polls === 3) STORED.forEach((p) => params.set(p.Name, p.Value)); // the first boot finished
+      await sleep(ms);
+    } };
+    expect(await deploy(waiting, cluster, { stacks: ["core", "consul"], autoApprove: true })).toBe(0);
+    expect(polls).toBe(3);
+    expect(ctx.calls.slice(1).map((c) => c.args[2])).toEqual(["core", "consul"]);
+    expect(ctx.progress.events.filter((e) => e.startsWith("info: The core nodes are still bootstrapping"))).toHaveLength(3);
+
+    const alone = ssmHolding([]);
+    const ctx2 = testContext({ aws: alone.aws, projectDir: dir, run: runner(cluster, dir) });
+    await expect(deploy(ctx2, cluster, { stacks: ["consul"], autoApprove: true })).rejects.toThrow(/^The consul stack needs the bootstrap tokens\. Not in SSM Parameter Store/);
+    expect(ctx2.progress.events.some((e) => e.includes("still bootstrapping"))).toBe(false);
+  });
+
+  test("the wait for the tokens ends at its bound with what to check", async () => {
+    const { aws } = ssmHolding([]);
+    const dir = project();
+    const ctx = testContext({ aws, projectDir: dir, run: runner(cluster, dir) });
+    const err = (await deploy(ctx, cluster, { stacks: ["core", "consul"], autoApprove: true }).catch((e) => e)) as CliError;
+    expect(err.message).toMatch(/^The consul stack needs the bootstrap tokens\. Not in SSM Parameter Store/);
+    expect(err.hint).toMatch(/journalctl.*Then continue with `bitte deploy --cluster example consul`\.$/);
+    const waits = ctx.progress.events.filter((e) => e.startsWith("info: The core nodes are still bootstrapping")).length;
+    expect(waits).toBe(TOKEN_WAIT.timeoutMs / TOKEN_WAIT.intervalMs);
   });
 
   test("the next deploy of the consul stack needs a Vault token from the operator, and says how to get one", async () => {

@@ -16,7 +16,7 @@ import type { Context } from "../context";
 import { TOKEN_PARAMETERS } from "../contract";
 import { CliError } from "../errors";
 import { retireRootToken, rootTokenParameter } from "./root-token";
-import { resolveTokens, type TokenService } from "./tokens";
+import { resolveTokens, TokensNotStored, type ResolvedTokens, type TokenService } from "./tokens";
 
 export interface DeployOptions {
   /** Stacks to deploy (run in manifest order); empty means all. */
@@ -41,6 +41,13 @@ export interface DeployResult {
   readonly seconds?: number;
   readonly exitCode?: number;
 }
+
+/**
+ * How long `bitte deploy` waits for the bootstrap tokens when it deployed core in the same run: the
+ * core nodes store them at first boot, a few minutes after their instances exist (the bootstrap
+ * itself gives up after BITTE_RETRIES × BITTE_RETRY_DELAY = 15 minutes).
+ */
+export const TOKEN_WAIT = { timeoutMs: 20 * 60_000, intervalMs: 15_000 } as const;
 
 /** The part of cdktf's `manifest.json` the order comes from. */
 export interface Manifest {
@@ -119,7 +126,7 @@ export async function deploy(ctx: Context, cluster: Cluster, options: DeployOpti
     const needs = stackTokenServices(join(ctx.projectDir, outdir), manifest, stack);
     if (needs.some((s) => !env[envOf(s)])) {
       try {
-        const resolved = await resolveTokens({ ...ctx, env }, cluster, needs);
+        const resolved = await tokensWhenStored({ ...ctx, env }, cluster, needs, results.some((r) => r.stack === "core" && r.status === "deployed"));
         env = { ...env, ...resolved.env };
         rootFromSsm ||= resolved.fromSsm.includes("vault");
       } catch (err) {
@@ -161,4 +168,21 @@ export async function deploy(ctx: Context, cluster: Cluster, options: DeployOpti
   ctx.progress.info(deploySummary(results));
   if (failure) throw failure;
   return 0;
+}
+
+/**
+ * The tokens of `services`; when core was deployed in this run and the core nodes have not stored
+ * them yet, waits for them (bounded by TOKEN_WAIT), saying so at each attempt.
+ */
+async function tokensWhenStored(ctx: Context, cluster: Cluster, services: readonly TokenService[], coreJustDeployed: boolean): Promise<ResolvedTokens> {
+  const deadline = ctx.now() + TOKEN_WAIT.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await resolveTokens(ctx, cluster, services);
+    } catch (err) {
+      if (!(err instanceof TokensNotStored) || !coreJustDeployed || ctx.now() + TOKEN_WAIT.intervalMs > deadline) throw err;
+      ctx.progress.info(`The core nodes are still bootstrapping (attempt ${attempt}): ${err.message} Waiting ${TOKEN_WAIT.intervalMs / 1000} s.`);
+      await ctx.sleep(TOKEN_WAIT.intervalMs);
+    }
+  }
 }

@@ -18,6 +18,9 @@ export type TokenService = TokenParameter["service"];
 
 /** Vault's root token was revoked and its parameter deleted by `bitte deploy` (see root-token.ts). */
 export class RootTokenRetired extends CliError {}
+
+/** A token the core nodes have not stored yet (their first boot is still running, or failed). */
+export class TokensNotStored extends CliError {}
 const ALL_SERVICES: readonly TokenService[] = TOKEN_PARAMETERS.map((t) => t.service);
 
 /** Full SSM parameter names of the bootstrap tokens (of `services`, default all, in table order). */
@@ -48,7 +51,7 @@ export async function readTokens(cluster: Cluster, aws: AwsClients, services: re
     );
   }
   if (missing.length > 0) {
-    throw new CliError(
+    throw new TokensNotStored(
       `Not in SSM Parameter Store (${cluster.coreRegion}): ${missing.join(", ")}.`,
       "The core nodes store these at first boot, once Consul, Nomad and Vault have bootstrapped. If `bitte deploy` just created them, wait a few minutes; otherwise check the bootstrap on a core node: `bitte ssh core-1 -- journalctl -b --no-pager | tail -n 100`.",
     );
