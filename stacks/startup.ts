@@ -66,6 +66,8 @@ interface ResolveOptions {
 }
 type Resolve = (obj: unknown, options: ResolveOptions) => unknown;
 /* eslint-disable @typescript-eslint/no-require-imports */
+// Required here, not imported: imports run before this module's body, and these load cdktf.
+const { plainString, resolveReferenceString } = require("./reference-strings") as typeof import("./reference-strings");
 const resolveModule = require(require.resolve("cdktf/lib/tokens/private/resolve", fromCdktf)) as { resolve: Resolve };
 const encoding = require(require.resolve("cdktf/lib/tokens/private/encoding", fromCdktf)) as {
   containsStringListTokenElement(xs: unknown[]): boolean;
@@ -75,13 +77,7 @@ const { TokenMap } = require(require.resolve("cdktf/lib/tokens/private/token-map
 const { Token } = require(require.resolve("cdktf/lib/tokens/token", fromCdktf)) as { Token: Record<string, unknown> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 const cdktfResolve = resolveModule.resolve;
-// cdktf's NUMBER_TOKEN_REGEX (tokens/private/encoding.js), unanchored and without the g flag.
-const NUMBER_TOKEN = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
 const tokenMap = TokenMap.instance();
-
-function plainString(s: string): boolean {
-  return !s.includes("TfToken[") && !NUMBER_TOKEN.test(s) && s !== Token.STRING_MAP_TOKEN_VALUE && s !== Token.ANY_MAP_TOKEN_VALUE;
-}
 
 function isConstruct(x: object): boolean {
   return (x as { _children?: unknown })._children !== undefined && (x as { _metadata?: unknown })._metadata !== undefined;
@@ -113,9 +109,13 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
     case "undefined":
     case "boolean":
       return obj;
-    case "string":
+    case "string": {
       if (plainString(obj)) return obj;
+      // Strings whose tokens are all references (reference-strings.ts), at the top level only.
+      const resolved = options.previousContext === undefined ? resolveReferenceString(obj, options.scope, options.preparing === true) : undefined;
+      if (resolved !== undefined) return resolved;
       break;
+    }
     case "number":
       if (obj === Token.NUMBER_MAP_TOKEN_VALUE) break;
       // A number token is a double whose top 16 bits are 0xfdff (encoding.js createTokenDouble):
@@ -152,3 +152,7 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
 }
 
 resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? [], undefined, options.preparing !== true);
+
+// Each stack's configurations built once, and its merged whole not resolved again (see there).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require("./stack-synth");
