@@ -84,19 +84,15 @@ function isConstruct(x: object): boolean {
 }
 
 /**
- * Where a value sits, as a list that shares its parent's cells: the path array cdktf's resolver
- * wants is only built for a value that goes to it, not copied at every level.
+ * One top-level resolve: its options, the prefix it was given, and the keys below it down to the
+ * value being visited (pushed and popped on the way, so nothing is allocated per value: cdktf's
+ * path array is only built for a value that goes to cdktf's resolver).
  */
-interface Path {
-  readonly up: Path | undefined;
-  readonly key: string;
-  readonly depth: number;
-}
-const at = (up: Path | undefined, key: string): Path => ({ up, key, depth: (up?.depth ?? 0) + 1 });
-function prefixOf(base: readonly string[], path: Path | undefined): string[] {
-  const keys: string[] = [];
-  for (let p = path; p; p = p.up) keys.push(p.key);
-  return [...base, ...keys.reverse()];
+interface Walk {
+  readonly options: ResolveOptions;
+  readonly base: readonly string[];
+  readonly keys: (string | number)[];
+  readonly copy: boolean;
 }
 
 /**
@@ -104,7 +100,8 @@ function prefixOf(base: readonly string[], path: Path | undefined): string[] {
  * with `preparing`, throws its result away: it resolves for the side effects of tokens, such as
  * registering cross-stack references), so plain values are visited but not copied.
  */
-function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly string[], path: Path | undefined, copy: boolean): unknown {
+function resolvePlain(obj: unknown, walk: Walk): unknown {
+  const { options, copy } = walk;
   switch (typeof obj) {
     case "undefined":
     case "boolean":
@@ -124,12 +121,14 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
       break;
     case "object": {
       if (obj === null || obj instanceof Date) return obj;
-      if (base.length + (path?.depth ?? 0) > 190) break;
+      if (walk.base.length + walk.keys.length > 190) break;
       if (Array.isArray(obj)) {
         if (encoding.containsStringListTokenElement(obj) || encoding.containsNumberListTokenElement(obj)) break;
         const out: unknown[] = [];
         for (let i = 0; i < obj.length; i++) {
-          const value = resolvePlain(obj[i], options, base, at(path, `${i}`), copy);
+          walk.keys.push(i);
+          const value = resolvePlain(obj[i], walk);
+          walk.keys.pop();
           if (copy && value !== undefined) out.push(value);
         }
         return copy ? out : obj;
@@ -142,16 +141,18 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
       if (typeof (obj as { resolve?: unknown }).resolve === "function" || isConstruct(obj)) break;
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        const value = resolvePlain((obj as Record<string, unknown>)[key], options, base, at(path, key), copy);
+        walk.keys.push(key);
+        const value = resolvePlain((obj as Record<string, unknown>)[key], walk);
+        walk.keys.pop();
         if (copy && value !== undefined) out[key] = value;
       }
       return copy ? out : obj;
     }
   }
-  return cdktfResolve(obj, { ...options, prefix: prefixOf(base, path) });
+  return cdktfResolve(obj, { ...options, prefix: [...walk.base, ...walk.keys.map(String)] });
 }
 
-resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? [], undefined, options.preparing !== true);
+resolveModule.resolve = (obj, options) => resolvePlain(obj, { options, base: options.prefix ?? [], keys: [], copy: options.preparing !== true });
 
 // Each stack's configurations built once, and its merged whole not resolved again (see there).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
