@@ -1,5 +1,5 @@
 /**
- * Three costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need, removed
+ * Costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need, removed
  * before cdktf is loaded. Imported first by `main.ts` only; tests build stacks without it
  * and `__tests__/app/startup.test.ts` proves the JSON is the same either way. (How the code is
  * loaded — transpiling, source maps — is `scripts/app-loader.js`.)
@@ -9,9 +9,16 @@
  * - Every token and nested-block reference records a full stack trace (only ever printed in an
  *   error about that token), which `App({ stackTraces: false })` does not turn off: a third of
  *   the 16-region synth. Errors then name the token without where it was made.
- * - The resolver's per-value contexts for values that hold no token (below).
+ * - The resolver's per-value contexts for values that hold no token (below), and its fragment
+ *   machinery for strings whose tokens are all references (reference-strings.ts).
  * - `json-stable-stringify`, which writes each stack's JSON in time quadratic in its depth:
  *   replaced by a linear one with the same output (stable-json.ts).
+ * - Each element's configuration built twice per synth and each stack's merged whole resolved
+ *   again (stack-synth.ts).
+ *
+ * The trims that stand in for cdktf functions check first that cdktf is 0.21.0 and that those
+ * functions are the ones they were written against (cdktf-internals.ts), and otherwise leave
+ * cdktf's code in place; `__tests__/app/synth-trims.test.ts` compares them with plain cdktf.
  */
 import Module from "node:module";
 import { stableStringify } from "./stable-json";
