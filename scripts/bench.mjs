@@ -80,17 +80,38 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
 console.log(`app command: ${APP}   floor: ${FLOOR}`);
 console.log(`median of ${RUNS} runs each, app and floor alternated; ${cpus().length} cores, load average ${load()}`);
 console.log("cluster         what                           wall ms: floor    app  ratio   cpu ms: floor    app  ratio   app RSS MB   budget");
-const results = {};
 for (const [name, what, budget, before] of rows) {
   const r = row(name, before);
-  if (!before) results[name] = r;
   const ratio = (k) => (r.app[k] / r.floor[k]).toFixed(2) + "×";
   const n = (x) => x.toFixed(0).padStart(6);
   console.log(`${name.padEnd(15)} ${what.padEnd(30)}        ${n(r.floor.wall)} ${n(r.app.wall)} ${ratio("wall").padStart(6)}         ${n(r.floor.cpu)} ${n(r.app.cpu)} ${ratio("cpu").padStart(6)}   ${n(r.app.rss)}       ${budget}`);
 }
-const perGroup = (a, b, groups) => ((results[b].app.wall - results[a].app.wall) / groups).toFixed(1);
-const perGroupCpu = (a, b, groups) => ((results[b].app.cpu - results[a].app.cpu) / groups).toFixed(1);
-console.log(`marginal cost per client group (wall / cpu ms): 16→32 groups ${perGroup("bench-large-1", "bench-large-2", 16)} / ${perGroupCpu("bench-large-1", "bench-large-2", 16)}, 32→64 groups ${perGroup("bench-large-2", "bench-large-4", 32)} / ${perGroupCpu("bench-large-2", "bench-large-4", 32)} (linear: about equal)`);
+// Growth per client group. The rows above run one cluster after another, so a change in the
+// machine's load between rows reads as a cost of groups: here the three sizes are interleaved in
+// every round, and the slope is fitted over all runs (least squares, with its standard error).
+// Linear: the slope between 16 and 32 groups and between 32 and 64 agree within the noise.
+const sizes = [["bench-large-1", 16], ["bench-large-2", 32], ["bench-large-4", 64]];
+const growth = [];
+for (let i = -1; i < RUNS; i++) {
+  for (const [cluster, groups] of sizes) {
+    const r = once(APP, { BITTE_CLUSTER: cluster });
+    if (i >= 0) growth.push({ groups, ...r });
+  }
+}
+function fit(k) {
+  const xs = growth.map((g) => g.groups);
+  const ys = growth.map((g) => g[k]);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / sxx;
+  const rss = xs.reduce((a, x, i) => a + (ys[i] - my - slope * (x - mx)) ** 2, 0);
+  const se = Math.sqrt(rss / Math.max(1, xs.length - 2) / sxx);
+  const med = (n) => median(growth.filter((g) => g.groups === n).map((g) => g[k]));
+  const step = (a, b) => ((med(b) - med(a)) / (b - a)).toFixed(1);
+  return `${slope.toFixed(1)} ± ${se.toFixed(1)} ms per group (16 groups: ${med(16).toFixed(0)} ms); steps 16→32 ${step(16, 32)}, 32→64 ${step(32, 64)}`;
+}
+console.log(`cost per client group, the three sizes interleaved (${RUNS} runs each): cpu ${fit("cpu")}; wall ${fit("wall")}`);
 
 // The whole CLI: what the operator waits for. Fewer runs: it starts several node processes.
 const cli = [];

@@ -24,7 +24,7 @@ export class NetworkStack extends BitteStack {
     for (const plan of cluster.regions) {
       const network = new RegionNetwork(this, plan.name, { plan, provider: provider(plan.name), clusterName: cluster.name, nat: cluster.nat });
       networks.set(plan.name, network);
-      output(this, networkOutputs.vpcId(plan.name), network.vpc.id, `VPC of ${plan.name}`);
+      output(this, networkOutputs.vpcId(plan.name), network.vpcId, `VPC of ${plan.name}`);
       for (const zone of plan.zones) {
         output(this, networkOutputs.publicSubnetId(zone.name), network.publicSubnets.get(zone.name)?.id ?? "", `public subnet of ${zone.name}`);
         output(this, networkOutputs.privateSubnetId(zone.name), network.privateSubnets.get(zone.name)?.id ?? "", `private subnet of ${zone.name}`);

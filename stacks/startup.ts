@@ -1,5 +1,5 @@
 /**
- * Three costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need, removed
+ * Costs of cdktf 0.21 (archived upstream, pinned) that Bitte's synth does not need, removed
  * before cdktf is loaded. Imported first by `main.ts` only; tests build stacks without it
  * and `__tests__/app/startup.test.ts` proves the JSON is the same either way. (How the code is
  * loaded — transpiling, source maps — is `scripts/app-loader.js`.)
@@ -9,9 +9,16 @@
  * - Every token and nested-block reference records a full stack trace (only ever printed in an
  *   error about that token), which `App({ stackTraces: false })` does not turn off: a third of
  *   the 16-region synth. Errors then name the token without where it was made.
- * - The resolver's per-value contexts for values that hold no token (below).
+ * - The resolver's per-value contexts for values that hold no token (below), and its fragment
+ *   machinery for strings whose tokens are all references (reference-strings.ts).
  * - `json-stable-stringify`, which writes each stack's JSON in time quadratic in its depth:
  *   replaced by a linear one with the same output (stable-json.ts).
+ * - Each element's configuration built twice per synth and each stack's merged whole resolved
+ *   again (stack-synth.ts).
+ *
+ * The trims that stand in for cdktf functions check first that cdktf is 0.21.0 and that those
+ * functions are the ones they were written against (cdktf-internals.ts), and otherwise leave
+ * cdktf's code in place; `__tests__/app/synth-trims.test.ts` compares them with plain cdktf.
  */
 import Module from "node:module";
 import { stableStringify } from "./stable-json";
@@ -66,6 +73,8 @@ interface ResolveOptions {
 }
 type Resolve = (obj: unknown, options: ResolveOptions) => unknown;
 /* eslint-disable @typescript-eslint/no-require-imports */
+// Required here, not imported: imports run before this module's body, and these load cdktf.
+const { plainString, resolveReferenceString } = require("./reference-strings") as typeof import("./reference-strings");
 const resolveModule = require(require.resolve("cdktf/lib/tokens/private/resolve", fromCdktf)) as { resolve: Resolve };
 const encoding = require(require.resolve("cdktf/lib/tokens/private/encoding", fromCdktf)) as {
   containsStringListTokenElement(xs: unknown[]): boolean;
@@ -75,32 +84,22 @@ const { TokenMap } = require(require.resolve("cdktf/lib/tokens/private/token-map
 const { Token } = require(require.resolve("cdktf/lib/tokens/token", fromCdktf)) as { Token: Record<string, unknown> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 const cdktfResolve = resolveModule.resolve;
-// cdktf's NUMBER_TOKEN_REGEX (tokens/private/encoding.js), unanchored and without the g flag.
-const NUMBER_TOKEN = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
 const tokenMap = TokenMap.instance();
-
-function plainString(s: string): boolean {
-  return !s.includes("TfToken[") && !NUMBER_TOKEN.test(s) && s !== Token.STRING_MAP_TOKEN_VALUE && s !== Token.ANY_MAP_TOKEN_VALUE;
-}
 
 function isConstruct(x: object): boolean {
   return (x as { _children?: unknown })._children !== undefined && (x as { _metadata?: unknown })._metadata !== undefined;
 }
 
 /**
- * Where a value sits, as a list that shares its parent's cells: the path array cdktf's resolver
- * wants is only built for a value that goes to it, not copied at every level.
+ * One top-level resolve: its options, the prefix it was given, and the keys below it down to the
+ * value being visited (pushed and popped on the way, so nothing is allocated per value: cdktf's
+ * path array is only built for a value that goes to cdktf's resolver).
  */
-interface Path {
-  readonly up: Path | undefined;
-  readonly key: string;
-  readonly depth: number;
-}
-const at = (up: Path | undefined, key: string): Path => ({ up, key, depth: (up?.depth ?? 0) + 1 });
-function prefixOf(base: readonly string[], path: Path | undefined): string[] {
-  const keys: string[] = [];
-  for (let p = path; p; p = p.up) keys.push(p.key);
-  return [...base, ...keys.reverse()];
+interface Walk {
+  readonly options: ResolveOptions;
+  readonly base: readonly string[];
+  readonly keys: (string | number)[];
+  readonly copy: boolean;
 }
 
 /**
@@ -108,14 +107,19 @@ function prefixOf(base: readonly string[], path: Path | undefined): string[] {
  * with `preparing`, throws its result away: it resolves for the side effects of tokens, such as
  * registering cross-stack references), so plain values are visited but not copied.
  */
-function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly string[], path: Path | undefined, copy: boolean): unknown {
+function resolvePlain(obj: unknown, walk: Walk): unknown {
+  const { options, copy } = walk;
   switch (typeof obj) {
     case "undefined":
     case "boolean":
       return obj;
-    case "string":
+    case "string": {
       if (plainString(obj)) return obj;
+      // Strings whose tokens are all references (reference-strings.ts), at the top level only.
+      const resolved = options.previousContext === undefined ? resolveReferenceString(obj, options.scope, options.preparing === true) : undefined;
+      if (resolved !== undefined) return resolved;
       break;
+    }
     case "number":
       if (obj === Token.NUMBER_MAP_TOKEN_VALUE) break;
       // A number token is a double whose top 16 bits are 0xfdff (encoding.js createTokenDouble):
@@ -124,12 +128,14 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
       break;
     case "object": {
       if (obj === null || obj instanceof Date) return obj;
-      if (base.length + (path?.depth ?? 0) > 190) break;
+      if (walk.base.length + walk.keys.length > 190) break;
       if (Array.isArray(obj)) {
         if (encoding.containsStringListTokenElement(obj) || encoding.containsNumberListTokenElement(obj)) break;
         const out: unknown[] = [];
         for (let i = 0; i < obj.length; i++) {
-          const value = resolvePlain(obj[i], options, base, at(path, `${i}`), copy);
+          walk.keys.push(i);
+          const value = resolvePlain(obj[i], walk);
+          walk.keys.pop();
           if (copy && value !== undefined) out.push(value);
         }
         return copy ? out : obj;
@@ -142,13 +148,19 @@ function resolvePlain(obj: unknown, options: ResolveOptions, base: readonly stri
       if (typeof (obj as { resolve?: unknown }).resolve === "function" || isConstruct(obj)) break;
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        const value = resolvePlain((obj as Record<string, unknown>)[key], options, base, at(path, key), copy);
+        walk.keys.push(key);
+        const value = resolvePlain((obj as Record<string, unknown>)[key], walk);
+        walk.keys.pop();
         if (copy && value !== undefined) out[key] = value;
       }
       return copy ? out : obj;
     }
   }
-  return cdktfResolve(obj, { ...options, prefix: prefixOf(base, path) });
+  return cdktfResolve(obj, { ...options, prefix: [...walk.base, ...walk.keys.map(String)] });
 }
 
-resolveModule.resolve = (obj, options) => resolvePlain(obj, options, options.prefix ?? [], undefined, options.preparing !== true);
+resolveModule.resolve = (obj, options) => resolvePlain(obj, { options, base: options.prefix ?? [], keys: [], copy: options.preparing !== true });
+
+// Each stack's configurations built once, and its merged whole not resolved again (see there).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require("./stack-synth");

@@ -36,6 +36,12 @@ export class RegionNetwork extends Construct {
   readonly privateSubnets: ReadonlyMap<string, Subnet>;
   /** Every route table of the VPC (public first), for peering routes. */
   readonly routeTables: readonly RouteTable[];
+  /**
+   * `vpc.id` and the route tables' ids, taken once: each read of a resource attribute makes a
+   * new token, and the sixteen-region mesh reads these a few thousand times.
+   */
+  readonly vpcId: string;
+  readonly routeTableIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: RegionNetworkProps) {
     super(scope, id);
@@ -43,10 +49,12 @@ export class RegionNetwork extends Construct {
     const name = (suffix: string) => ({ Name: `bitte-${props.clusterName}-${suffix}` });
 
     this.vpc = new Vpc(this, "vpc", { provider, cidrBlock: plan.cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: name(plan.name) });
-    new DefaultSecurityGroup(this, "default-sg", { provider, vpcId: this.vpc.id, ingress: [], egress: [], tags: name(`${plan.name}-default-deny`) });
-    const igw = new InternetGateway(this, "igw", { provider, vpcId: this.vpc.id, tags: name(plan.name) });
+    const vpcId = this.vpc.id;
+    this.vpcId = vpcId;
+    new DefaultSecurityGroup(this, "default-sg", { provider, vpcId, ingress: [], egress: [], tags: name(`${plan.name}-default-deny`) });
+    const igw = new InternetGateway(this, "igw", { provider, vpcId, tags: name(plan.name) });
 
-    const publicRt = new RouteTable(this, "rt-public", { provider, vpcId: this.vpc.id, tags: name(`${plan.name}-public`) });
+    const publicRt = new RouteTable(this, "rt-public", { provider, vpcId, tags: name(`${plan.name}-public`) });
     new Route(this, "rt-public-default", { provider, routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
 
     const publicSubnets = new Map<string, Subnet>();
@@ -56,7 +64,7 @@ export class RegionNetwork extends Construct {
     for (const zone of plan.zones) {
       const pub = new Subnet(this, `public-${zone.name}`, {
         provider,
-        vpcId: this.vpc.id,
+        vpcId,
         availabilityZone: zone.name,
         cidrBlock: zone.publicCidr,
         // Nothing in the public subnets needs a public address of its own: the load balancer
@@ -74,13 +82,13 @@ export class RegionNetwork extends Construct {
 
       const priv = new Subnet(this, `private-${zone.name}`, {
         provider,
-        vpcId: this.vpc.id,
+        vpcId,
         availabilityZone: zone.name,
         cidrBlock: zone.privateCidr,
         mapPublicIpOnLaunch: false,
         tags: { ...name(`private-${zone.name}`), Tier: "private" },
       });
-      const rt = new RouteTable(this, `rt-private-${zone.name}`, { provider, vpcId: this.vpc.id, tags: name(`${zone.name}-private`) });
+      const rt = new RouteTable(this, `rt-private-${zone.name}`, { provider, vpcId, tags: name(`${zone.name}-private`) });
       const nat = nats.get(zone.name) ?? nats.values().next().value;
       if (nat) new Route(this, `rt-private-${zone.name}-default`, { provider, routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
       new RouteTableAssociation(this, `private-${zone.name}-rta`, { provider, subnetId: priv.id, routeTableId: rt.id });
@@ -90,14 +98,15 @@ export class RegionNetwork extends Construct {
     this.publicSubnets = publicSubnets;
     this.privateSubnets = privateSubnets;
     this.routeTables = [publicRt, ...privateRts];
+    this.routeTableIds = this.routeTables.map((t) => t.id);
 
     // S3 traffic (packages, snapshots, state) stays off the NAT gateways.
     new VpcEndpoint(this, "s3-endpoint", {
       provider,
-      vpcId: this.vpc.id,
+      vpcId,
       serviceName: `com.amazonaws.${plan.name}.s3`,
       vpcEndpointType: "Gateway",
-      routeTableIds: this.routeTables.map((t) => t.id),
+      routeTableIds: [...this.routeTableIds],
       tags: name(`${plan.name}-s3`),
     });
   }

@@ -37,32 +37,34 @@ export class VpcPeering extends Construct {
     const tags = { Name: `bitte-${props.clusterName}-${a.region}-${b.region}` };
     this.connection = new VpcPeeringConnection(this, "connection", {
       provider: a.provider,
-      vpcId: a.network.vpc.id,
-      peerVpcId: b.network.vpc.id,
+      vpcId: a.network.vpcId,
+      peerVpcId: b.network.vpcId,
       peerRegion: b.region,
       // Cross-region peerings cannot be auto-accepted by the requester; the accepter does it.
       autoAccept: false,
       tags,
     });
     const accepter = new VpcPeeringConnectionAccepterA(this, "accepter", { provider: b.provider, vpcPeeringConnectionId: this.connection.id, autoAccept: true, tags });
+    // Read once: each read of an attribute makes a new token (the same reference in the JSON).
+    const peeringId = accepter.vpcPeeringConnectionId;
     // Options can only be set once the peering is active, on each side with its own provider.
     new VpcPeeringConnectionOptions(this, "requester-options", {
       provider: a.provider,
-      vpcPeeringConnectionId: accepter.vpcPeeringConnectionId,
+      vpcPeeringConnectionId: peeringId,
       requester: { allowRemoteVpcDnsResolution: true },
     });
     new VpcPeeringConnectionOptions(this, "accepter-options", {
       provider: b.provider,
-      vpcPeeringConnectionId: accepter.vpcPeeringConnectionId,
+      vpcPeeringConnectionId: peeringId,
       accepter: { allowRemoteVpcDnsResolution: true },
     });
     for (const [side, other] of [[a, b], [b, a]] as const) {
-      side.network.routeTables.forEach((rt, i) => {
+      side.network.routeTableIds.forEach((routeTableId, i) => {
         new Route(this, `route-${side.region}-${i}`, {
           provider: side.provider,
-          routeTableId: rt.id,
+          routeTableId,
           destinationCidrBlock: other.cidr,
-          vpcPeeringConnectionId: accepter.vpcPeeringConnectionId,
+          vpcPeeringConnectionId: peeringId,
         });
       });
     }
