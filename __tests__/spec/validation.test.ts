@@ -259,6 +259,17 @@ describe("AWS's own bounds are refused before apply", () => {
     expect(eips.warnings.map((w) => w.problem)).toEqual([expect.stringContaining('us-east-1 needs 6 Elastic IPs for its NAT gateways; the quota "EC2-VPC Elastic IPs" (L-0263D0A3)')]);
     expect(defineCluster(valid).warnings).toEqual([]);
   });
+
+  test("a quota warning names the field that contributes most, with that field's own value, and lists every contributor", () => {
+    // In the core region the core, monitoring and routing nodes count too, but the group is what
+    // takes the region over the quota: the warning must not say "core.instanceType = 326".
+    const big = defineCluster({ ...valid, clientGroups: [{ ...group, region: "eu-central-1", instanceType: "m6i.4xlarge", max: 20 }] });
+    expect(big.warnings).toHaveLength(1);
+    const w = big.warnings[0];
+    expect({ field: w.field, value: w.value }).toEqual({ field: "clientGroups[0].max", value: 20 });
+    expect(w.problem).toMatch(/^at maximum size eu-central-1 runs about 332 vCPUs under the EC2 quota "Running On-Demand Standard/);
+    expect(w.problem).toContain("clientGroups[0] 20 × m6i.4xlarge (320), core 3 × ");
+  });
 });
 
 describe("address plans that work on the nodes", () => {

@@ -328,23 +328,34 @@ function resolveImages(spec: Filled, regions: readonly string[], c: Checker): Pa
 
 function quotaWarnings(spec: Filled, cluster: { readonly regions: readonly RegionPlan[]; readonly clientGroups: readonly ResolvedClientGroup[] }, c: Checker): void {
   for (const region of cluster.regions) {
-    const vcpus = new Map<Quota, { count: number; field: string }>();
-    const add = (type: string, count: number, field: string): void => {
+    // Per quota, what counts against it: the warning names the biggest contributor's own field and
+    // value (the one to change), and lists them all.
+    interface Part {
+      readonly field: string;
+      readonly value: unknown;
+      readonly label: string;
+      readonly vcpus: number;
+    }
+    const vcpus = new Map<Quota, Part[]>();
+    const add = (type: string, count: number, label: string, field: string, value: unknown): void => {
       const q = vcpuQuota(type);
-      const prev = vcpus.get(q);
-      vcpus.set(q, { count: (prev?.count ?? 0) + count * estimateVcpus(type), field: prev?.field ?? field });
+      vcpus.set(q, [...(vcpus.get(q) ?? []), { field, value, label: `${label} ${count} × ${type}`, vcpus: count * estimateVcpus(type) }]);
     };
     if (region.isCore) {
-      add(spec.core.instanceType, 3, "core.instanceType");
-      add(spec.monitoring.instanceType, 1, "monitoring.instanceType");
-      add(spec.routing.instanceType, 2, "routing.instanceType");
+      add(spec.core.instanceType, 3, "core", "core.instanceType", spec.core.instanceType);
+      add(spec.monitoring.instanceType, 1, "monitoring", "monitoring.instanceType", spec.monitoring.instanceType);
+      add(spec.routing.instanceType, 2, "routing", "routing.instanceType", spec.routing.instanceType);
     }
     cluster.clientGroups.forEach((g, i) => {
       // The largest type of a mixed group bounds what it may launch.
-      if (g.region === region.name) add(g.instanceTypes.reduce((a, b) => (estimateVcpus(b) > estimateVcpus(a) ? b : a)), g.max, `clientGroups[${i}].max`);
+      if (g.region === region.name) add(g.instanceTypes.reduce((a, b) => (estimateVcpus(b) > estimateVcpus(a) ? b : a)), g.max, `clientGroups[${i}]`, `clientGroups[${i}].max`, g.max);
     });
-    for (const [q, { count, field }] of vcpus) {
-      if (count > q.warnAbove) c.warn(field, count, `at maximum size ${region.name} runs about ${count} vCPUs under the EC2 quota "${q.name}" (${q.code}); ${q.basis}`, `check the quota in Service Quotas for ${region.name} and request an increase if needed`);
+    for (const [q, parts] of vcpus) {
+      const count = parts.reduce((n, p) => n + p.vcpus, 0);
+      if (count <= q.warnAbove) continue;
+      const sorted = [...parts].sort((a, b) => b.vcpus - a.vcpus);
+      const top = sorted[0];
+      c.warn(top.field, top.value, `at maximum size ${region.name} runs about ${count} vCPUs under the EC2 quota "${q.name}" (${q.code}): ${sorted.map((p) => `${p.label} (${p.vcpus})`).join(", ")}; ${q.basis}`, `check the quota in Service Quotas for ${region.name} and request an increase if needed, or lower ${top.field}`);
     }
     const eips = spec.nat === "per-az" ? region.zones.length : spec.nat === "single" ? 1 : 0;
     const q = VPC_QUOTAS.elasticIps;
