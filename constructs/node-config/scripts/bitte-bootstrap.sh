@@ -144,13 +144,6 @@ issue_cert() {
   rm -f "$WORK/req.csr" "$WORK/ext.cnf"
 }
 
-# One certificate for every Nomad client (no CA key on clients): client.global.nomad.
-gen_nomad_client_tls() {
-  issue_cert "$WORK/nc.pem" "$WORK/nc-key.pem" "client.global.nomad" "DNS:client.global.nomad,DNS:localhost,IP:127.0.0.1"
-  cat "$WORK/nc.pem" "$WORK/nc-key.pem" >"$1"
-  rm -f "$WORK/nc.pem" "$WORK/nc-key.pem"
-}
-
 # --- Files -------------------------------------------------------------------------------------
 
 # Directories get explicit owners and modes: under `umask 077` a plain `mkdir -p` would make them
@@ -242,8 +235,7 @@ core_tls() {
     put "$WORK/server.pem" "$cert" root 0644
     log "issued the server certificate"
   fi
-  agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
-  rm -f "$WORK/ca-key.pem" "$WORK/nomad-client.bundle"
+  rm -f "$WORK/ca-key.pem"
 }
 
 core_gossip() {
@@ -413,6 +405,7 @@ store_vault_init_output() { # <init output file>
   ssm_create vault/initialized "$WORK/initialized" || true
   rm -f "$WORK/initialized"
   vault_autopilot "$WORK/root"
+  vault_node_pki "$WORK/root"
   rm -f "$WORK/recovery" "$WORK/root" "$1"
   log "stored vault recovery keys and root token"
 }
@@ -431,6 +424,57 @@ vault_autopilot() { # <root-token-file>
     sleep "$BITTE_RETRY_DELAY"
   done
   die "cannot configure vault autopilot"
+}
+
+# --- Core: the nodes' PKI (per-node Nomad client certificates) ----------------------------------
+
+# BITTE_NODE_PKI_PATH (pki_nodes): its issuing CA is an intermediate whose key Vault generates and
+# never releases (intermediate/generate/internal), signed here with the Bitte CA (CA:true, pathlen
+# 0, names only under BITTE_NODE_PKI_DOMAINS), so Nomad's servers, which trust only the Bitte CA,
+# accept what it issues, and Vault never holds the Bitte CA's key. A root-token step like
+# vault_autopilot, and idempotent: a re-run completes a mount that has no usable issuer yet (a
+# crash between generate and set-signed leaves an unused key in the mount, nothing else).
+vault_node_pki() { # <root-token-file>
+  local i
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    if node_pki_step "$1"; then return 0; fi
+    log "waiting for an active vault to set up ${BITTE_NODE_PKI_PATH:?} (attempt $i/$BITTE_RETRIES)"
+    sleep "$BITTE_RETRY_DELAY"
+  done
+  die "cannot set up vault's $BITTE_NODE_PKI_PATH"
+}
+
+# True when the mount's default issuer has its key in Vault and chains to the Bitte CA.
+node_pki_ready() { # <root-token-file>
+  VAULT_TOKEN=$(tr -d '\n' <"$1") vault read -format=json "$BITTE_NODE_PKI_PATH/issuer/default" >"$WORK/issuer.json" 2>/dev/null || return 1
+  jq -er '.data.key_id | select(. != "")' "$WORK/issuer.json" >/dev/null || return 1
+  jq -r '.data.certificate' "$WORK/issuer.json" >"$WORK/issuer.pem"
+  openssl verify -CAfile "$BITTE_TLS_DIR/ca.pem" "$WORK/issuer.pem" >/dev/null 2>&1
+}
+
+node_pki_step() { # <root-token-file>
+  local path=$BITTE_NODE_PKI_PATH constraints="" d
+  VAULT_TOKEN=$(tr -d '\n' <"$1") vault secrets list -format=json >"$WORK/mounts.json" 2>/dev/null || return 1
+  if ! jq -e --arg p "$path/" 'has($p)' "$WORK/mounts.json" >/dev/null; then
+    VAULT_TOKEN=$(tr -d '\n' <"$1") vault secrets enable -path="$path" -max-lease-ttl=43800h -description="Nodes' own certificates (Nomad clients)" pki >/dev/null || return 1
+    log "vault: enabled $path"
+  fi
+  if node_pki_ready "$1"; then log "vault: $path issues from an intermediate of the Bitte CA"; return 0; fi
+  VAULT_TOKEN=$(tr -d '\n' <"$1") vault write -format=json "$path/intermediate/generate/internal" \
+    "common_name=Bitte ${BITTE_CLUSTER:-cluster} nodes CA" key_type=ec key_bits=256 >"$WORK/csr.json" || return 1
+  jq -er '.data.csr' "$WORK/csr.json" >"$WORK/nodes.csr" || return 1
+  ssm_get tls/ca "$WORK/ca.bundle" || die "cannot read tls/ca to sign $path's intermediate"
+  split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
+  rm -f "$WORK/ca.bundle"
+  for d in ${BITTE_NODE_PKI_DOMAINS:?}; do constraints+="${constraints:+,}permitted;DNS:$d"; done
+  printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nnameConstraints=critical,%s\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' "$constraints" >"$WORK/int.cnf"
+  openssl x509 -req -in "$WORK/nodes.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca-key.pem" -set_serial "0x$(openssl rand -hex 16)" \
+    -days 1825 -sha256 -extfile "$WORK/int.cnf" -out "$WORK/nodes-ca.pem" 2>/dev/null || { rm -f "$WORK/ca-key.pem"; die "cannot sign $path's intermediate with the Bitte CA"; }
+  rm -f "$WORK/ca-key.pem" "$WORK/int.cnf" "$WORK/nodes.csr" "$WORK/csr.json"
+  cat "$WORK/nodes-ca.pem" "$WORK/ca.pem" >"$WORK/nodes-chain.pem"
+  VAULT_TOKEN=$(tr -d '\n' <"$1") vault write "$path/intermediate/set-signed" "certificate=@$WORK/nodes-chain.pem" >/dev/null || return 1
+  node_pki_ready "$1" || { log "vault: $path has no usable issuer after set-signed"; return 1; }
+  log "vault: $path issues from an intermediate signed by the Bitte CA"
 }
 
 # --- Roles -------------------------------------------------------------------------------------
@@ -473,10 +517,9 @@ member_main() {
   write_consul_tokens
   case "$BITTE_ROLE" in
     client)
-      ssm_wait nomad/client-tls "$WORK/nomad-client.bundle"
-      split_bundle "$WORK/nomad-client.bundle" "$WORK/client.pem" "$WORK/client-key.pem"
-      put "$WORK/client.pem" "$BITTE_NOMAD_DIR/tls/client.pem" root 0644
-      put "$WORK/client-key.pem" "$BITTE_NOMAD_DIR/tls/client-key.pem" "$BITTE_NOMAD_USER" 0600
+      # This node's own certificate from Vault (pki_nodes, AWS auth by its instance role), before
+      # Nomad first starts; its timer renews it. No certificate or key is shared between clients.
+      "${BITTE_NOMAD_CERT_SCRIPT:?}" || die "no Nomad client certificate (bitte-nomad-cert failed)"
       ssm_wait consul/nomad-token "$WORK/nomad-consul-token"
       write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN ;;
     monitoring)
