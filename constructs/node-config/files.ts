@@ -60,6 +60,7 @@ function bootstrapEnv(ctx: NodeContext): string {
     // Clients issue their own Nomad certificate from Vault before Nomad starts (nomad-cert.ts).
     BITTE_NOMAD_CERT_SCRIPT: ctx.role === "client" ? NOMAD_CERT_PATHS.script : undefined,
     // The init-lock owner sets up Vault's node PKI: its mount and the names its CA may sign.
+    BITTE_NODE_PKI_SCRIPT: ctx.role === "core" ? PATHS.nodePkiScript : undefined,
     BITTE_NODE_PKI_PATH: ctx.role === "core" ? VAULT.nodePkiPath : undefined,
     BITTE_NODE_PKI_DOMAINS: ctx.role === "core" ? NODE_PKI_PERMITTED_DOMAINS.join(" ") : undefined,
     BITTE_CORE_PEERS: ctx.role === "core" ? ctx.cluster.coreNodes.filter((n) => n.name !== ctx.nodeName).map((n) => n.privateIp).join(" ") : undefined,
@@ -101,6 +102,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
 function coreFiles(ctx: NodeContext): NodeFile[] {
   return [
     file(PATHS.consulAcl, json(firstBootConsulAcl(ctx))),
+    file(PATHS.nodePkiScript, shippedScript(asset("scripts/bitte-node-pki.sh")), "0755"),
     file(`${PATHS.nomadDir}/nomad.json`, json(nomadConfig(ctx))),
     file(
       unitPath("nomad"),

@@ -56,7 +56,8 @@ function service(): string {
     "ProtectSystem=strict",
     "ProtectHome=yes",
     "PrivateTmp=yes",
-    `ReadWritePaths=${PATHS.nomadDir}/tls`,
+    // bitte-bootstrap makes it (layout) before it first runs this script; the timer's runs come after.
+    `ReadWritePaths=-${PATHS.nomadDir}/tls`,
     "TimeoutStartSec=20min",
     "",
   ].join("\n");

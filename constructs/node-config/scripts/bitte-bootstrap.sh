@@ -428,53 +428,17 @@ vault_autopilot() { # <root-token-file>
 
 # --- Core: the nodes' PKI (per-node Nomad client certificates) ----------------------------------
 
-# BITTE_NODE_PKI_PATH (pki_nodes): its issuing CA is an intermediate whose key Vault generates and
-# never releases (intermediate/generate/internal), signed here with the Bitte CA (CA:true, pathlen
-# 0, names only under BITTE_NODE_PKI_DOMAINS), so Nomad's servers, which trust only the Bitte CA,
-# accept what it issues, and Vault never holds the Bitte CA's key. A root-token step like
-# vault_autopilot, and idempotent: a re-run completes a mount that has no usable issuer yet (a
-# crash between generate and set-signed leaves an unused key in the mount, nothing else).
+# A root-token step like vault_autopilot, in bitte-node-pki (core only: every role ships this
+# script, and the user data is limited to 16 KiB). It signs Vault's intermediate with the Bitte CA.
 vault_node_pki() { # <root-token-file>
   local i
+  ssm_get tls/ca "$WORK/ca.bundle" || die "cannot read tls/ca to sign the node PKI's intermediate"
   for ((i = 1; i <= BITTE_RETRIES; i++)); do
-    if node_pki_step "$1"; then return 0; fi
-    log "waiting for an active vault to set up ${BITTE_NODE_PKI_PATH:?} (attempt $i/$BITTE_RETRIES)"
+    if "${BITTE_NODE_PKI_SCRIPT:?}" "$1" "$WORK/ca.bundle"; then rm -f "$WORK/ca.bundle"; return 0; fi
+    log "waiting for an active vault to set up the node PKI (attempt $i/$BITTE_RETRIES)"
     sleep "$BITTE_RETRY_DELAY"
   done
-  die "cannot set up vault's $BITTE_NODE_PKI_PATH"
-}
-
-# True when the mount's default issuer has its key in Vault and chains to the Bitte CA.
-node_pki_ready() { # <root-token-file>
-  VAULT_TOKEN=$(tr -d '\n' <"$1") vault read -format=json "$BITTE_NODE_PKI_PATH/issuer/default" >"$WORK/issuer.json" 2>/dev/null || return 1
-  jq -er '.data.key_id | select(. != "")' "$WORK/issuer.json" >/dev/null || return 1
-  jq -r '.data.certificate' "$WORK/issuer.json" >"$WORK/issuer.pem"
-  openssl verify -CAfile "$BITTE_TLS_DIR/ca.pem" "$WORK/issuer.pem" >/dev/null 2>&1
-}
-
-node_pki_step() { # <root-token-file>
-  local path=$BITTE_NODE_PKI_PATH constraints="" d
-  VAULT_TOKEN=$(tr -d '\n' <"$1") vault secrets list -format=json >"$WORK/mounts.json" 2>/dev/null || return 1
-  if ! jq -e --arg p "$path/" 'has($p)' "$WORK/mounts.json" >/dev/null; then
-    VAULT_TOKEN=$(tr -d '\n' <"$1") vault secrets enable -path="$path" -max-lease-ttl=43800h -description="Nodes' own certificates (Nomad clients)" pki >/dev/null || return 1
-    log "vault: enabled $path"
-  fi
-  if node_pki_ready "$1"; then log "vault: $path issues from an intermediate of the Bitte CA"; return 0; fi
-  VAULT_TOKEN=$(tr -d '\n' <"$1") vault write -format=json "$path/intermediate/generate/internal" \
-    "common_name=Bitte ${BITTE_CLUSTER:-cluster} nodes CA" key_type=ec key_bits=256 >"$WORK/csr.json" || return 1
-  jq -er '.data.csr' "$WORK/csr.json" >"$WORK/nodes.csr" || return 1
-  ssm_get tls/ca "$WORK/ca.bundle" || die "cannot read tls/ca to sign $path's intermediate"
-  split_bundle "$WORK/ca.bundle" "$WORK/ca.pem" "$WORK/ca-key.pem"
-  rm -f "$WORK/ca.bundle"
-  for d in ${BITTE_NODE_PKI_DOMAINS:?}; do constraints+="${constraints:+,}permitted;DNS:$d"; done
-  printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nnameConstraints=critical,%s\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' "$constraints" >"$WORK/int.cnf"
-  openssl x509 -req -in "$WORK/nodes.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca-key.pem" -set_serial "0x$(openssl rand -hex 16)" \
-    -days 1825 -sha256 -extfile "$WORK/int.cnf" -out "$WORK/nodes-ca.pem" 2>/dev/null || { rm -f "$WORK/ca-key.pem"; die "cannot sign $path's intermediate with the Bitte CA"; }
-  rm -f "$WORK/ca-key.pem" "$WORK/int.cnf" "$WORK/nodes.csr" "$WORK/csr.json"
-  cat "$WORK/nodes-ca.pem" "$WORK/ca.pem" >"$WORK/nodes-chain.pem"
-  VAULT_TOKEN=$(tr -d '\n' <"$1") vault write "$path/intermediate/set-signed" "certificate=@$WORK/nodes-chain.pem" >/dev/null || return 1
-  node_pki_ready "$1" || { log "vault: $path has no usable issuer after set-signed"; return 1; }
-  log "vault: $path issues from an intermediate signed by the Bitte CA"
+  die "cannot set up vault's node PKI"
 }
 
 # --- Roles -------------------------------------------------------------------------------------
