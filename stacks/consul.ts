@@ -8,6 +8,7 @@ import { EXAMPLE_INTENTIONS, type MeshIntention } from "../constructs/policy/mes
 import { NODE_ROLES, type NodeRole } from "../constructs/policy/names";
 import { NomadAcl } from "../constructs/policy/nomad-acl";
 import { VaultAwsAuth, VaultWorkloadIdentity } from "../constructs/policy/vault-identity";
+import { VaultNodePki } from "../constructs/policy/vault-node-pki";
 import { VaultHumanPolicies } from "../constructs/policy/vault-policies";
 import { VaultFileAudit, VaultKv, VaultPki } from "../constructs/policy/vault-secrets";
 import { BitteStack, type BitteStackProps } from "./base";
@@ -78,7 +79,8 @@ export class ConsulStack extends BitteStack {
     });
     const core = this.remoteState("core");
     const roleArns = Object.fromEntries(NODE_ROLES.map((role) => [role, core.getString(coreRoleArnOutput(role))])) as Record<NodeRole, string>;
-    new VaultAwsAuth(this, "vault-aws-auth", { roleArns, serverIdHeader: `vault.${cluster.domain}` });
+    const awsAuth = new VaultAwsAuth(this, "vault-aws-auth", { roleArns, serverIdHeader: `vault.${cluster.domain}`, clientRegions: cluster.clientGroups.map((g) => g.region) });
+    new VaultNodePki(this, "vault-node-pki", { awsAuthAccessor: awsAuth.backend.accessor });
     new VaultHumanPolicies(this, "vault-policies", { developerNamespaces });
 
     this.nomadAcl = new NomadAcl(this, "nomad-acl", { namespaces: cluster.namespaces, developerNamespaces });

@@ -151,10 +151,38 @@ describe("consul stack, example cluster", () => {
       expect(has("vault_auth_backend", { type: "aws", path: "aws" })).toBe(true);
       expect(has("vault_aws_auth_backend_client", { iam_server_id_header_value: "vault.example.bitte.dev" })).toBe(true);
       for (const role of NODE_ROLES) {
-        expect(has("vault_aws_auth_backend_role", { role, auth_type: "iam", bound_iam_principal_arns: [`\${data.terraform_remote_state.core.outputs.iam_role_arn_${role}}`] })).toBe(true);
+        const bound = [`\${data.terraform_remote_state.core.outputs.iam_role_arn_${role}}`];
+        if (role === "client") {
+          // One role per client region, inferring the EC2 instance there (its id names the client's certificate).
+          for (const region of ["eu-central-1", "us-east-2"]) {
+            expect(has("vault_aws_auth_backend_role", { role: `client-${region}`, auth_type: "iam", bound_iam_principal_arns: bound, inferred_entity_type: "ec2_instance", inferred_aws_region: region })).toBe(true);
+          }
+          expect(has("vault_aws_auth_backend_role", { role: "client" })).toBe(false);
+        } else {
+          expect(has("vault_aws_auth_backend_role", { role, auth_type: "iam", bound_iam_principal_arns: bound })).toBe(true);
+        }
         expect(String(resourceWhere(parsed, "vault_policy", "name", `bitte-node-${role}`).policy)).toContain(`path "infra/data/${role}/*"`);
       }
+      // One alias per session (role + instance id), carrying the inferred instance id.
+      const [identity] = Object.values(resources(parsed, "vault_aws_auth_backend_config_identity"));
+      expect(identity).toMatchObject({ iam_alias: "full_arn", iam_metadata: expect.arrayContaining(["inferred_entity_id"]) });
       expect(Testing.toHaveDataSourceWithProperties(json, "terraform_remote_state", { backend: "local" })).toBe(true);
+    });
+
+    test("node PKI: each Nomad client may issue client.global.nomad and its own instance's name only, short-lived and revocable", () => {
+      const role = resourceWhere(parsed, "vault_pki_secret_backend_role", "name", "nomad-client");
+      expect(role).toMatchObject({
+        backend: "pki_nodes", allowed_domains_template: true, allow_bare_domains: true, allow_subdomains: false, allow_glob_domains: false,
+        allow_wildcard_certificates: false, allow_any_name: false, allow_localhost: true, allow_ip_sans: true, ttl: "24h", max_ttl: "72h", no_store: false,
+      });
+      expect(role.allowed_domains).toEqual(["client.global.nomad", expect.stringMatching(/^\{\{identity\.entity\.aliases\.\$\{vault_auth_backend\.vault-aws-auth_backend_[^.]+\.accessor\}\.metadata\.inferred_entity_id\}\}\.client\.global\.nomad$/)]);
+      // The clients' node policy may issue there, and nothing else on the mount.
+      const client = String(resourceWhere(parsed, "vault_policy", "name", "bitte-node-client").policy);
+      expect(client).toContain('path "pki_nodes/issue/nomad-client"');
+      expect(client.match(/pki_nodes/g)).toHaveLength(1);
+      for (const other of ["core", "monitoring", "routing"]) expect(String(resourceWhere(parsed, "vault_policy", "name", `bitte-node-${other}`).policy)).not.toContain("pki_nodes");
+      // The mount and its CA come from the first boot (the Bitte CA signs it there), not from Terraform.
+      expect(has("vault_mount", { path: "pki_nodes" })).toBe(false);
     });
 
     test("PKI: root signs an intermediate; the role issues only for the caller's job", () => {

@@ -121,6 +121,38 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
   }, 30 * 60_000);
 
+  test("the client has its own Nomad certificate from Vault (issue 12, finding 3): its instance's name, its own key, chained to the Bitte CA, its serial known to Vault; another instance's name is refused", async () => {
+    await ensureBooted([...CORES, "workers-1"]);
+    const client = world.machine("workers-1");
+    const own = `${client.props.instanceId}.client.global.nomad`;
+    const cert = "/etc/nomad.d/tls/client.pem";
+    const sans = (await client.exec(["openssl", "x509", "-in", cert, "-noout", "-ext", "subjectAltName"])).stdout;
+    expect(sans).toContain(`DNS:${own}`);
+    expect(sans).toContain("DNS:client.global.nomad");
+    expect((await client.exec(["openssl", "verify", "-CAfile", "/etc/bitte/tls/ca.pem", "-untrusted", cert, cert], { check: false })).status).toBe(0);
+    // Its key is the certificate's, and it was made for this one request (no parameter holds a Nomad client key any more).
+    const pub = (await client.exec(["openssl", "x509", "-in", cert, "-noout", "-pubkey"])).stdout;
+    expect((await client.exec(["openssl", "pkey", "-in", "/etc/nomad.d/tls/client-key.pem", "-pubout"])).stdout).toBe(pub);
+    expect(bootstrapParameters().map((p) => p.name)).not.toContain("nomad/client-tls");
+    const serial = (await client.exec(["openssl", "x509", "-in", cert, "-noout", "-serial"])).stdout.trim().split("=")[1].toLowerCase().replace(/^0+/, "");
+    const events = readEvents(join(world.stateDir, "events.jsonl"));
+    const issued = events.filter((e) => e.source === "vault" && e.event === "pki-issue" && e.outcome === "ok");
+    expect(issued.map((e) => ({ cn: e.cn, serial: e.serial, stored: e.stored }))).toContainEqual({ cn: own, serial, stored: true });
+    const state = JSON.parse(readFileSync(join(world.stateDir, "cluster.json"), "utf8")) as { vault: { clusters: { mounts?: Record<string, { certs: Record<string, { cn: string }> }> }[] } };
+    expect(state.vault.clusters.flatMap((c) => Object.entries(c.mounts?.pki_nodes?.certs ?? {})).find(([s]) => s === serial)?.[1].cn).toBe(own);
+    // Vault verified the instance with its own role (ec2:DescribeInstances of the core role's policy).
+    expect(events.some((e) => e.source === "ec2" && e.event === "DescribeInstances" && e.outcome === "ok" && e.instanceId === client.props.instanceId)).toBe(true);
+    // Nomad serves it: TLS to the client's HTTPS verifies with its own name.
+    expect(await verifiedTls(client, "127.0.0.1:4646", own)).toBe("verified");
+    // The same login may not take another instance's name.
+    const other = await client.exec(["bash", "-c", [
+      ". /etc/bitte/nomad-cert.env",
+      "export VAULT_CACERT=/etc/bitte/tls/ca.pem VAULT_ADDR=https://${BITTE_VAULT_ADDRS%% *}:8200",
+      'VAULT_TOKEN=$(vault login -method=aws -token-only -no-store "role=$BITTE_VAULT_AUTH_ROLE" "header_value=$BITTE_VAULT_SERVER_ID") vault write -format=json "$BITTE_PKI_ISSUE_PATH" common_name=i-0ffffffffffffffff.client.global.nomad',
+    ].join("\n")], { check: false, timeoutMs: 120_000 });
+    expect({ status: other.status, refused: /common name i-0ffffffffffffffff\.client\.global\.nomad not allowed by this role/.test(other.stderr) }).toEqual({ status: 2, refused: true });
+  }, 30 * 60_000);
+
   test("a client reads exactly the bootstrap parameters the table gives it: every other one is AccessDenied by its IAM policy", async () => {
     await ensureBooted([...CORES, "workers-1"]);
     const client = world.machine("workers-1");

@@ -56,9 +56,12 @@ async function expectSecretsKept(world: World): Promise<void> {
   const stored = storedParameters(world);
   const want = bootstrapParameters().filter((p) => p.writer === "core" && p.kind === "create-only").map((p) => param(world, p.name));
   expect(want.filter((n) => !(n in stored))).toEqual([]);
-  const cluster = JSON.parse(readFileSync(join(world.stateDir, "cluster.json"), "utf8")) as { vault: { clusters: { rootToken: string; recovery: string[] }[] } };
+  const cluster = JSON.parse(readFileSync(join(world.stateDir, "cluster.json"), "utf8")) as { vault: { clusters: { rootToken: string; recovery: string[]; mounts?: Record<string, { default: string | null; issuers: Record<string, { key_id: string }> }> }[] } };
   expect(cluster.vault.clusters).toHaveLength(1);
   const [vault] = cluster.vault.clusters;
+  // The init window's last root-token step: the nodes' PKI issues from its keyed intermediate.
+  const pki = vault.mounts?.pki_nodes;
+  expect({ pkiNodesDefaultKeyed: Boolean(pki?.default && pki.issuers[pki.default]?.key_id) }).toEqual({ pkiNodesDefaultKeyed: true });
   expect(stored[param(world, "vault/root-token")].Value.trim()).toBe(vault.rootToken);
   const recovery = (JSON.parse(stored[param(world, "vault/recovery-keys")].Value) as string[]).map((k) => Buffer.from(k, "base64").toString("hex"));
   expect(recovery).toEqual(vault.recovery);
@@ -207,6 +210,7 @@ describeIf(machineTierUnavailable(), "machine tier: lifecycle", () => {
     { id: "crash-init-output", step: "store_vault_init_output: the init output on /data/bitte, nothing stored (vault/recovery-keys) (defect 7)", source: "ssm", event: "PutParameter", name: "vault/recovery-keys", then: "drop" },
     { id: "crash-root-token", step: "store_vault_init_output: recovery keys stored, the root token (vault/root-token) in flight", source: "ssm", event: "PutParameter", name: "vault/root-token", then: "apply" },
     { id: "crash-autopilot", step: "vault_autopilot: everything stored, autopilot not set, the init output still on disk", source: "vault", event: "autopilot", then: "drop" },
+    { id: "crash-node-pki", step: "vault_node_pki: autopilot set, pki_nodes enabled (the answer never seen), no issuer yet, the init output still on disk", source: "vault", event: "mount_enable", then: "apply" },
     { id: "crash-nomad-acl", step: "acl_bootstrap nomad: bootstrapped, the answer never seen, the node not yet marked bootstrapped", source: "nomad", event: "bootstrap", then: "apply" },
   ];
 

@@ -12,6 +12,13 @@ import { PATHS, renderNodeFiles, rolePrograms, type NodeRole } from "../../const
 import { which } from "../harness/tools";
 
 export const SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh");
+const NODE_PKI_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-node-pki.sh");
+const NOMAD_CERT_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-nomad-cert.sh");
+
+/** The EC2 instance id the IMDS stand-in (stubs/curl) answers for a node. */
+export function instanceIdOf(name: string): string {
+  return `i-0${Buffer.from(name).toString("hex").slice(0, 16).padEnd(16, "0")}`;
+}
 export const STUBS = join(__dirname, "stubs");
 export const PREFIX = "/bitte/race";
 
@@ -79,6 +86,19 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
     // What the renderer gives core nodes: the first-boot Consul policies (constructs/policy/consul.ts).
     ...(role === "core" ? { BITTE_CONSUL_ACL: consulAclFile(dir) } : {}),
     // Core nodes know their peers' fixed addresses (the spec's core nodes): 10.0.<1-3>.10 here.
+    // What the renderer gives core nodes for Vault's node PKI (files.ts, nomad-cert.ts) and clients for their own certificate.
+    ...(role === "core" ? { BITTE_NODE_PKI_SCRIPT: NODE_PKI_SCRIPT, BITTE_NODE_PKI_PATH: "pki_nodes", BITTE_NODE_PKI_DOMAINS: "global.nomad localhost" } : {}),
+    ...(role === "client"
+      ? {
+          BITTE_NOMAD_CERT_SCRIPT: NOMAD_CERT_SCRIPT,
+          BITTE_VAULT_ADDRS: "10.0.1.10 10.0.2.10 10.0.3.10",
+          BITTE_VAULT_SERVER_ID: "vault.race.bitte.dev",
+          BITTE_VAULT_AUTH_ROLE: "client-eu-central-1",
+          BITTE_PKI_ISSUE_PATH: "pki_nodes/issue/nomad-client",
+          BITTE_CERT_NAME: "client.global.nomad",
+          ...(ip ? {} : { BITTE_PRIVATE_IP: "10.0.8.20" }),
+        }
+      : {}),
     ...(role === "core" && ip ? { BITTE_CORE_PEERS: ["10.0.1.10", "10.0.2.10", "10.0.3.10"].filter((p) => p !== ip).join(" ") } : {}),
     ...extra,
   };
@@ -110,6 +130,10 @@ export function runBootstrap(node: TestNode, state: string, env: Record<string, 
         STUB_STATE: state,
         TMPDIR: node.dir,
         STUB_REAL_INSTALL: which("install") ?? "install",
+        STUB_REAL_CURL: which("curl") ?? "curl",
+        STUB_INSTANCE_ID: instanceIdOf(node.name),
+        // bitte-nomad-cert reads its settings from the same file here.
+        BITTE_NOMAD_CERT_ENV: node.envFile,
         // What the role's IAM lets it read (HashiStackBootstrap's table): anything else is AccessDenied.
         STUB_READABLE: ssmAccess(node.role).read.join(" "),
         ...faultsOf(node),

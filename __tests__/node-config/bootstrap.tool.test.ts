@@ -4,7 +4,7 @@
  * shake out ordering bugs. Then the other roles read what they need, a re-run changes nothing,
  * and a node with nothing to read gives up with a clear log line.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWithTools, run } from "../harness/tools";
@@ -13,7 +13,7 @@ import { allConsulServiceNames } from "../../constructs/node-config/consul";
 import { consulPolicies, renderConsulRules } from "../../constructs/policy/consul";
 import { CONSUL_POLICIES } from "../../constructs/policy/names";
 import { resources, synthConsul } from "../consul/helpers";
-import { makeNode, paramPath, runBootstrap, type RunResult, type TestNode } from "./bootstrap-harness";
+import { instanceIdOf, makeNode, paramPath, runBootstrap, type RunResult, type TestNode } from "./bootstrap-harness";
 
 /**
  * Each iteration starts the three nodes with random jitter, so orderings vary. Every process
@@ -53,7 +53,7 @@ function checkRace(state: string, nodes: readonly TestNode[], results: readonly 
   // One value per parameter, each created once, nothing overwritten.
   const created = lines(join(state, "ssm-created.log"));
   expect(new Set(created).size).toBe(created.length);
-  for (const name of ["tls/ca", "tls/ca-cert", "consul/gossip-key", "nomad/gossip-key", "nomad/client-tls", "consul/management-token", "nomad/management-token", "vault/init-lock", "vault/recovery-keys", "vault/root-token"]) {
+  for (const name of ["tls/ca", "tls/ca-cert", "consul/gossip-key", "nomad/gossip-key", "consul/management-token", "nomad/management-token", "vault/init-lock", "vault/recovery-keys", "vault/root-token"]) {
     expect(created).toContain(`/bitte/race/${name}`);
   }
 
@@ -167,10 +167,19 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
       expect(read(join(n.dir, "tls/ca.pem"))).toBe(ca);
       expect(JSON.parse(read(join(n.dir, "consul.d/gossip.json"))).encrypt).toBe(trim(read(paramPath(state, "consul/gossip-key"))));
     }
+    // Issue 12, finding 3: the client's own certificate from Vault's node PKI, whose intermediate
+    // the Vault init-lock owner signed with the Bitte CA (pathlen 0, names under global.nomad).
     const clientCert = join(client.dir, "nomad.d/tls/client.pem");
-    expect(run("openssl", ["verify", "-CAfile", join(client.dir, "tls/ca.pem"), clientCert]).status).toBe(0);
-    expect(run("openssl", ["x509", "-in", clientCert, "-noout", "-ext", "subjectAltName"]).stdout).toContain("DNS:client.global.nomad");
+    expect(run("openssl", ["verify", "-CAfile", join(client.dir, "tls/ca.pem"), "-untrusted", clientCert, clientCert]).status).toBe(0);
+    const sans = run("openssl", ["x509", "-in", clientCert, "-noout", "-ext", "subjectAltName"]).stdout;
+    expect(sans).toContain(`DNS:${instanceIdOf("client-a")}.client.global.nomad`);
+    expect(sans).toContain("DNS:client.global.nomad");
     expect(mode(join(client.dir, "nomad.d/tls/client-key.pem"))).toBe("600");
+    const intermediate = run("sh", ["-c", `awk 'n>0{print} /END CERTIFICATE/{n++}' ${clientCert} | openssl x509 -noout -text`]).stdout;
+    expect(intermediate).toMatch(/CA:TRUE, pathlen:0/);
+    expect(intermediate).toMatch(/Permitted:\s+DNS:global\.nomad\s+DNS:localhost/);
+    expect(lines(join(state, "vault/pki.log"))).toEqual(["pki-enable", "generate", "set-signed"]);
+    expect(existsSync(paramPath(state, "nomad/client-tls"))).toBe(false);
     expect(read(join(client.dir, "secrets/nomad.env"))).toBe(`CONSUL_HTTP_TOKEN=${trim(read(paramPath(state, "consul/nomad-token")))}\n`);
     expect(read(join(monitoring.dir, "secrets/victoria-metrics.env"))).toBe(`CONSUL_TOKEN=${trim(read(paramPath(state, "consul/monitoring-token")))}\n`);
     expect(read(join(monitoring.dir, "secrets/grafana.env"))).toMatch(/^GF_SECURITY_ADMIN_PASSWORD=\S{16,}\n$/);

@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { defineCluster, type ClusterSpec } from "../../clusters/spec";
 import { PATHS } from "../../constructs/node-config";
 import { ALERTING_PATHS } from "../../constructs/node-config/alerting";
+import { NOMAD_CERT_PATHS } from "../../constructs/node-config/nomad-cert";
 import { SNAPSHOT_PATHS } from "../../constructs/node-config/snapshots";
 import { describeWithTools, run } from "../harness/tools";
 import { NODES, cluster, fileOf, renderUserData } from "./render-helpers";
@@ -68,8 +69,9 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
     const doc = parse(renderUserData(props)) as { write_files: { path: string; content: string }[] };
     // Shell scripts only: the AWS client is Python (py_compile below), the IMDS guard an nft script.
     const scripts = doc.write_files.filter((f) => /^#!.*\b(bash|sh)\b/.test(f.content.split("\n")[0]));
-    // Role scripts of the operations layer: snapshots on core, Alertmanager's config on monitoring.
-    const roleScripts = { core: [SNAPSHOT_PATHS.script], monitoring: [ALERTING_PATHS.configScript] }[props.role as string] ?? [];
+    // Role scripts of the operations layer: snapshots and the node PKI setup on core, Alertmanager's
+    // config on monitoring, the client's own Nomad certificate on clients.
+    const roleScripts = { core: [SNAPSHOT_PATHS.script, PATHS.nodePkiScript], monitoring: [ALERTING_PATHS.configScript], client: [NOMAD_CERT_PATHS.script] }[props.role as string] ?? [];
     expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript, ...roleScripts].sort());
     for (const s of scripts) {
       const path = join(dir, `${label.replace(/\W/g, "_")}-${s.path.split("/").pop()}`);

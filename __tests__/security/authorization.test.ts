@@ -12,7 +12,7 @@ import type { Cluster } from "../../clusters/spec";
 import example from "../../clusters/example";
 import { BOOTSTRAP_PARAMETERS, bootstrapParameters } from "../../constructs/hashistack-bootstrap/parameters";
 import { grantedBucketMatrix, grantedParameterMatrix, intendedBucketMatrix, intendedParameterMatrix, parameterArn } from "../../constructs/hashistack-bootstrap/matrix";
-import { evaluateKms, statementsOf, type RawDocument, type RawStatement } from "../../constructs/iam/evaluate";
+import { evaluateIdentity, evaluateKms, statementsOf, type RawDocument, type RawStatement } from "../../constructs/iam/evaluate";
 import { managedPolicy } from "../../constructs/iam/managed";
 import { keyFor, MOCK_ACCOUNT, policySetFromStacks, type PolicySet } from "../../constructs/iam/policy-set";
 import { SESSION_MANAGER_ACTIONS } from "../../constructs/iam/session-manager";
@@ -196,5 +196,21 @@ describe("finding 7: the recovery keys and root token are out of every node's re
     if (!core) throw new Error("no core role");
     const key = keyFor(withSealKey, recoveryKeyAlias(cluster), cluster.coreRegion);
     expect(evaluateKms(key.document, core.documents.map((d) => d.document), { arn: roleArn("core"), accountId: MOCK_ACCOUNT }, { action: "kms:Decrypt", resource: key.arn, context: {} })).toBe("allow");
+  });
+});
+
+describe("finding 3: Vault verifies the instance a client's login names, with the core role's own permissions", () => {
+  // builtin/credential/aws path_login.go: with inferred_entity_type = "ec2_instance" Vault calls
+  // ec2:DescribeInstances (validateInstance) with the credentials of the instance it runs on, the
+  // core role; without it every client's login, and so its Nomad certificate, fails.
+  const describeInstances = (set: PolicySet) => evaluateIdentity(set.roles.get(`bitte-${cluster.name}-core`)?.documents.map((d) => d.document) ?? [], { action: "ec2:DescribeInstances", resource: "*", context: {} });
+
+  test("the core role may call ec2:DescribeInstances (a wildcard-only action: Resource \"*\")", () => {
+    expect(describeInstances(SET)).toBe("allow");
+  });
+
+  test("reintroduced: without that statement the core role cannot, and client logins would fail", () => {
+    const without = mutate(SET, { role: (name, docs) => (name.endsWith("-core") ? docs.map((d) => mapStatements(d, (s) => ({ ...s, Action: [s.Action ?? []].flat().filter((a) => a !== "ec2:DescribeInstances") }))) : docs) });
+    expect(describeInstances(without)).not.toBe("allow");
   });
 });

@@ -42,7 +42,6 @@ const ALL: readonly NodeRole[] = NODE_ROLES;
 export const BOOTSTRAP_PARAMETERS = Object.freeze({
   ca: { name: "tls/ca", writer: "core", readers: ["core"], kind: "create-only", key: "cluster", description: "CA certificate and key in one bundle, so they always match; core nodes sign server certificates" },
   caCert: { name: "tls/ca-cert", writer: "core", readers: ALL, kind: "create-only", key: "cluster", description: "the CA certificate alone, trusted by every node" },
-  nomadClientTls: { name: "nomad/client-tls", writer: "core", readers: ["core", "client"], kind: "create-only", key: "cluster", description: "certificate and key shared by the Nomad clients (client.global.nomad)" },
   consulGossipKey: { name: "consul/gossip-key", writer: "core", readers: ALL, kind: "create-only", key: "cluster", description: "Consul's LAN gossip key, for every agent" },
   nomadGossipKey: { name: "nomad/gossip-key", writer: "core", readers: ["core"], kind: "create-only", key: "cluster", description: "Nomad's server gossip key" },
   consulManagementToken: { name: "consul/management-token", writer: "core", readers: ["core"], kind: "create-only", key: "cluster", description: "Consul's initial management token, agreed on before the ACL bootstrap" },

@@ -54,8 +54,9 @@ export interface NodePolicyContext {
 export function nodeRolePolicy(role: NodeRole, ctx: NodePolicyContext): PolicyDocument {
   const { cluster } = ctx;
   const statements: PolicyStatement[] = [
-    // go-discover (Consul retry_join, Nomad server_join, Vault auto_join) lists instances by tag.
-    // EC2 cannot scope Describe calls to resources.
+    // go-discover (Consul retry_join, Nomad server_join, Vault auto_join) lists instances by tag;
+    // Vault's AWS auth also verifies an inferred client instance with it (the core role's, where
+    // Vault runs; authorization.test.ts). EC2 cannot scope Describe calls to resources.
     { Sid: "AutoJoinDiscovery", Effect: "Allow", Action: ["ec2:DescribeInstances", "ec2:DescribeTags"], Resource: "*" },
     ...sessionManagerStatements(ctx.accountId),
     ...parameterStatements(role, ctx),

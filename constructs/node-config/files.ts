@@ -8,6 +8,9 @@ import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
 import { haproxyConfig } from "./haproxy";
 import { IMDS_GUARD, imdsGuardRules, imdsGuardUnit } from "./imds-guard";
+import { VAULT } from "../policy/names";
+import { NODE_PKI_PERMITTED_DOMAINS } from "../policy/vault-node-pki";
+import { NOMAD_CERT_PATHS, NOMAD_CERT_UNITS, nomadCertFiles } from "./nomad-cert";
 import { CLIENT_DRAIN_DEADLINE_SECONDS, CLIENT_DRAIN_GRACE_SECONDS, nomadConfig } from "./nomad";
 import { grafanaDashboardProvider, grafanaDatasources, lokiConfig, promtailConfig, RETENTION, scrapeConfig } from "./observability";
 import { PATHS } from "./paths";
@@ -29,7 +32,7 @@ function file(path: string, content: string, permissions = "0644", owner = "root
 
 /** The non-secret environment of the bootstrap script. */
 function bootstrapEnv(ctx: NodeContext): string {
-  const services: Record<string, string> = { core: SNAPSHOT_UNITS.join(" "), client: "docker nomad", monitoring: ["victoria-metrics loki grafana-server", ...ALERTING_UNITS].join(" "), routing: "haproxy" };
+  const services: Record<string, string> = { core: SNAPSHOT_UNITS.join(" "), client: ["docker nomad", ...NOMAD_CERT_UNITS].join(" "), monitoring: ["victoria-metrics loki grafana-server", ...ALERTING_UNITS].join(" "), routing: "haproxy" };
   const vars: Record<string, string | undefined> = {
     BITTE_ROLE: ctx.role,
     BITTE_NODE_NAME: ctx.nodeName,
@@ -54,6 +57,12 @@ function bootstrapEnv(ctx: NodeContext): string {
     BITTE_SERVICES: services[ctx.role],
     BITTE_CONSUL_ACL: ctx.isServer ? PATHS.consulAcl : undefined,
     // The Vault init-lock owner asks its peers before it initialises (their fixed addresses).
+    // Clients issue their own Nomad certificate from Vault before Nomad starts (nomad-cert.ts).
+    BITTE_NOMAD_CERT_SCRIPT: ctx.role === "client" ? NOMAD_CERT_PATHS.script : undefined,
+    // The init-lock owner sets up Vault's node PKI: its mount and the names its CA may sign.
+    BITTE_NODE_PKI_SCRIPT: ctx.role === "core" ? PATHS.nodePkiScript : undefined,
+    BITTE_NODE_PKI_PATH: ctx.role === "core" ? VAULT.nodePkiPath : undefined,
+    BITTE_NODE_PKI_DOMAINS: ctx.role === "core" ? NODE_PKI_PERMITTED_DOMAINS.join(" ") : undefined,
     BITTE_CORE_PEERS: ctx.role === "core" ? ctx.cluster.coreNodes.filter((n) => n.name !== ctx.nodeName).map((n) => n.privateIp).join(" ") : undefined,
   };
   return Object.entries(vars)
@@ -93,6 +102,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
 function coreFiles(ctx: NodeContext): NodeFile[] {
   return [
     file(PATHS.consulAcl, json(firstBootConsulAcl(ctx))),
+    file(PATHS.nodePkiScript, shippedScript(asset("scripts/bitte-node-pki.sh")), "0755"),
     file(`${PATHS.nomadDir}/nomad.json`, json(nomadConfig(ctx))),
     file(
       unitPath("nomad"),
@@ -132,6 +142,7 @@ function clientFiles(ctx: NodeContext): NodeFile[] {
     file(IMDS_GUARD.rules, imdsGuardRules()),
     file(unitPath(IMDS_GUARD.unit), imdsGuardUnit()),
     ...clientGroupMaxFile(ctx),
+    ...nomadCertFiles(ctx),
   ];
 }
 

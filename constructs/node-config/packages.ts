@@ -69,7 +69,8 @@ export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
     case "core":
       return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault)];
     case "client":
-      return [...common, hashicorp("nomad", v.nomad), "docker.io", "containernetworking-plugins", "nftables"];
+      // vault: the CLI bitte-nomad-cert logs in and issues the client's certificate with (no server runs).
+      return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault), "docker.io", "containernetworking-plugins", "nftables"];
     case "monitoring":
       return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`, ...ALERTING_PACKAGES];
     case "routing":

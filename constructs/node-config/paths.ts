@@ -22,6 +22,8 @@ export const PATHS = Object.freeze({
   bootstrapScript: "/usr/local/sbin/bitte-bootstrap",
   dataVolumeScript: "/usr/local/sbin/bitte-data-volume",
   nodeEnvScript: "/usr/local/sbin/bitte-node-env",
+  /** Core only: sets up Vault's node PKI with the root token (bitte-bootstrap's init window). */
+  nodePkiScript: "/usr/local/sbin/bitte-node-pki",
   /** The nodes' AWS client (SSM, Auto Scaling), on PATH for the bootstrap and the drain command. */
   awsClient: "/usr/local/bin/bitte-aws",
   /** Vault's init output lives here only until it is stored; root-only, on the data volume. */

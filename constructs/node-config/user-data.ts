@@ -3,6 +3,7 @@ import { ALERTING_UNITS } from "./alerting";
 import { renderNodeFiles } from "./files";
 import { aptConfig, rolePackages } from "./packages";
 import { DATA_VOLUME_MOUNT, PATHS } from "./paths";
+import { NOMAD_CERT_UNITS } from "./nomad-cert";
 import { SNAPSHOT_UNITS } from "./snapshots";
 import type { NodeContext, NodeUserDataProps } from "./types";
 import { yamlText } from "./yaml-text";
@@ -34,7 +35,7 @@ function roleDataDirectories(ctx: NodeContext): [string, string][] {
 /** Units started by systemd on every later boot; the first boot starts them from the bootstrap. */
 const ENABLED_UNITS = {
   core: ["consul", "vault", "nomad", ...SNAPSHOT_UNITS],
-  client: ["bitte-imds-guard", "consul", "docker", "nomad"],
+  client: ["bitte-imds-guard", "consul", "docker", "nomad", ...NOMAD_CERT_UNITS],
   monitoring: ["consul", "victoria-metrics", "loki", "grafana-server", ...ALERTING_UNITS],
   routing: ["consul", "haproxy"],
 } as const;

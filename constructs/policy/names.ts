@@ -53,6 +53,15 @@ export const VAULT = Object.freeze({
   rootPkiPath: "pki",
   pkiPath: "pki_int",
   pkiRole: "workloads",
+  /**
+   * PKI mount of the nodes' own certificates. Its issuing CA is an intermediate whose key Vault
+   * generates and keeps, signed by the Bitte CA on the Vault init-lock owner at first boot
+   * (bitte-bootstrap `vault_node_pki`), so Nomad's servers, which trust only the Bitte CA, accept
+   * what it issues, and Vault never holds the Bitte CA's key.
+   */
+  nodePkiPath: "pki_nodes",
+  /** Role on `nodePkiPath` that issues each Nomad client `<instance id>.client.global.nomad`. */
+  nomadClientPkiRole: "nomad-client",
   operatorPolicy: "bitte-operator",
   developerPolicy: "bitte-developer",
   /** Where the file audit device writes on the core nodes. */
@@ -62,6 +71,16 @@ export const VAULT = Object.freeze({
 /** The node roles with an IAM role each (`bitte-<cluster>-<role>`) and a Vault AWS auth role. */
 export const NODE_ROLES = Object.freeze(["core", "client", "monitoring", "routing"] as const);
 export type NodeRole = (typeof NODE_ROLES)[number];
+
+/**
+ * Vault AWS auth role of the Nomad clients of one region. Vault infers the EC2 instance from the
+ * login's role session name (`inferred_entity_type = "ec2_instance"`) in exactly one region per
+ * role, so each client region has its own role; the instance id then templates the client's
+ * certificate name (VaultNodePki).
+ */
+export function vaultClientAuthRole(region: string): string {
+  return `client-${region}`;
+}
 
 /** Vault policy of the nodes of one role. */
 export function vaultNodePolicy(role: NodeRole): string {

@@ -1,11 +1,12 @@
 import { AuthBackend } from "@cdktf/provider-vault/lib/auth-backend";
 import { AwsAuthBackendClient } from "@cdktf/provider-vault/lib/aws-auth-backend-client";
+import { AwsAuthBackendConfigIdentity } from "@cdktf/provider-vault/lib/aws-auth-backend-config-identity";
 import { AwsAuthBackendRole } from "@cdktf/provider-vault/lib/aws-auth-backend-role";
 import { JwtAuthBackend } from "@cdktf/provider-vault/lib/jwt-auth-backend";
 import { JwtAuthBackendRole } from "@cdktf/provider-vault/lib/jwt-auth-backend-role";
 import { Policy } from "@cdktf/provider-vault/lib/policy";
 import { Construct } from "constructs";
-import { NODE_ROLES, VAULT, vaultNodePolicy, type NodeRole } from "./names";
+import { NODE_ROLES, VAULT, vaultClientAuthRole, vaultNodePolicy, type NodeRole } from "./names";
 import { renderVaultPolicy, vaultNodePolicies, workloadPolicy } from "./vault";
 
 export interface VaultWorkloadIdentityProps {
@@ -73,36 +74,62 @@ export interface VaultAwsAuthProps {
   readonly tokenTtlSeconds?: number;
   /** @default 86400 */
   readonly tokenMaxTtlSeconds?: number;
+  /**
+   * Regions with Nomad clients: each gets a role `client-<region>` that infers the EC2 instance
+   * there (Vault looks an inferred instance up in one region per role).
+   */
+  readonly clientRegions: readonly string[];
 }
 
 /**
+ * Auth metadata Vault puts on the tokens and on the entity alias of an IAM login: its defaults
+ * (account_id, auth_type; Vault 1.3.5 upgrade notes) plus the inferred instance, which the node
+ * PKI role's allowed-name template reads (`identity.entity.aliases.<accessor>.metadata.…`).
+ */
+export const AWS_AUTH_IAM_METADATA = Object.freeze(["account_id", "auth_type", "inferred_entity_id", "inferred_aws_region"]);
+
+/**
  * AWS (IAM) auth for the nodes: one role per node role, bound to its IAM role, with that role's
- * node policy. Vault uses its own instance credentials (no keys here) and needs `iam:GetRole` on
- * the bound roles to resolve their unique ids.
+ * node policy; the clients' role is one per client region and infers the EC2 instance from the
+ * session name (the instance id), so each client's entity carries its own instance id. Vault uses
+ * its own instance credentials (no keys here) and needs `iam:GetRole` on the bound roles to
+ * resolve their unique ids and `ec2:DescribeInstances` to verify an inferred instance runs.
  */
 export class VaultAwsAuth extends Construct {
   readonly backend: AuthBackend;
-  readonly roles: ReadonlyMap<NodeRole, AwsAuthBackendRole>;
+  /** By Vault role name: `core`, `monitoring`, `routing`, `client-<region>`. */
+  readonly roles: ReadonlyMap<string, AwsAuthBackendRole>;
 
   constructor(scope: Construct, id: string, props: VaultAwsAuthProps) {
     super(scope, id);
     this.backend = new AuthBackend(this, "backend", { type: "aws", path: VAULT.awsPath, description: "Cluster nodes, by their instance IAM role" });
     const client = new AwsAuthBackendClient(this, "client", { backend: this.backend.path, iamServerIdHeaderValue: props.serverIdHeader });
+    // One entity alias per session (full ARN = role + instance id), not per role: with Vault's
+    // default (role_id) every client would share one alias whose metadata the latest login
+    // overwrites, and a client could be issued another's name.
+    const identity = new AwsAuthBackendConfigIdentity(this, "identity", { backend: this.backend.path, iamAlias: "full_arn", iamMetadata: [...AWS_AUTH_IAM_METADATA] });
     const policies = new Map(vaultNodePolicies().map((doc) => [doc.name, new Policy(this, `policy-${doc.name}`, { name: doc.name, policy: renderVaultPolicy(doc) })]));
-    this.roles = new Map(
-      NODE_ROLES.map((role) => [
-        role,
-        new AwsAuthBackendRole(this, `role-${role}`, {
-          backend: this.backend.path,
-          role,
-          authType: "iam",
-          boundIamPrincipalArns: [props.roleArns[role]],
-          tokenPolicies: [(policies.get(vaultNodePolicy(role)) as Policy).name],
-          tokenTtl: props.tokenTtlSeconds ?? 3600,
-          tokenMaxTtl: props.tokenMaxTtlSeconds ?? 86400,
-          dependsOn: [client],
-        }),
-      ]),
-    );
+    if (props.clientRegions.length === 0) throw new Error("VaultAwsAuth: clientRegions is empty; pass the regions of the cluster's clientGroups");
+    const common = (role: NodeRole) => ({
+      backend: this.backend.path,
+      authType: "iam",
+      boundIamPrincipalArns: [props.roleArns[role]],
+      tokenPolicies: [(policies.get(vaultNodePolicy(role)) as Policy).name],
+      tokenTtl: props.tokenTtlSeconds ?? 3600,
+      tokenMaxTtl: props.tokenMaxTtlSeconds ?? 86400,
+      dependsOn: [client, identity],
+    });
+    const roles = new Map<string, AwsAuthBackendRole>();
+    for (const role of NODE_ROLES) {
+      if (role !== "client") {
+        roles.set(role, new AwsAuthBackendRole(this, `role-${role}`, { ...common(role), role }));
+        continue;
+      }
+      for (const region of [...new Set(props.clientRegions)].sort()) {
+        const name = vaultClientAuthRole(region);
+        roles.set(name, new AwsAuthBackendRole(this, `role-${name}`, { ...common(role), role: name, inferredEntityType: "ec2_instance", inferredAwsRegion: region }));
+      }
+    }
+    this.roles = roles;
   }
 }

@@ -84,6 +84,9 @@ export function vaultNodePolicyDoc(role: NodeRole): VaultPolicyDoc {
       ...(role === "monitoring" ? [{ path: "sys/metrics", capabilities: ["read"] as VaultCapability[] }] : []),
       // bitte-snapshot on the core nodes takes raft snapshots (constructs/node-config/snapshots.ts).
       ...(role === "core" ? [{ path: "sys/storage/raft/snapshot", capabilities: ["read"] as VaultCapability[] }] : []),
+      // bitte-nomad-cert on the clients issues the node's own certificate (VaultNodePki); the role
+      // templates the allowed name on the login's instance id. Nothing else on the mount.
+      ...(role === "client" ? [{ path: `${VAULT.nodePkiPath}/issue/${VAULT.nomadClientPkiRole}`, capabilities: ["update"] as VaultCapability[] }] : []),
     ],
   };
 }

@@ -66,28 +66,61 @@ function roleArnOf(core: StackJson, ref: unknown, account: TestAccount): string 
 }
 
 /** What the stand-in Vault's AWS auth holds once `cdktf deploy consul` has run: read from that stack's JSON. */
-export interface VaultAwsAuthSeed {
-  readonly mount: string;
-  readonly serverIdHeader: string;
-  readonly roles: Readonly<Record<string, { readonly boundIamPrincipalArns: readonly string[]; readonly policies: readonly string[] }>>;
-  readonly policyTexts: Readonly<Record<string, string>>;
+export interface VaultAwsAuthRoleSeed {
+  readonly boundIamPrincipalArns: readonly string[];
+  readonly policies: readonly string[];
+  /** `ec2_instance` when Vault infers the instance from the session name, in `inferredAwsRegion`. */
+  readonly inferredEntityType?: string;
+  readonly inferredAwsRegion?: string;
 }
 
-export function vaultAwsAuthOf(consul: StackJson, core: StackJson, account: TestAccount): VaultAwsAuthSeed {
+export interface VaultAwsAuthSeed {
+  readonly mount: string;
+  /** The backend's accessor (Vault makes one when the backend is enabled; the world picks it). */
+  readonly accessor: string;
+  readonly serverIdHeader: string;
+  readonly roles: Readonly<Record<string, VaultAwsAuthRoleSeed>>;
+  /** `auth/<mount>/config/identity`: how logins name their entity alias and what metadata it carries. */
+  readonly identity?: { readonly iamAlias: string; readonly iamMetadata: readonly string[] };
+  readonly policyTexts: Readonly<Record<string, string>>;
+  /** PKI roles by `<mount>/<role>`, their attributes as the provider sends them (snake_case), references resolved. */
+  readonly pkiRoles: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** What `cdktf deploy consul` writes into Vault's AWS auth and node PKI, read from that stack's JSON. */
+export function vaultAwsAuthOf(consul: StackJson, core: StackJson, account: TestAccount, accessor = "auth_aws_5f1c0de2"): VaultAwsAuthSeed {
   const backends = resources(consul, "vault_auth_backend").filter((b) => b.config.type === "aws");
   const clients = resources(consul, "vault_aws_auth_backend_client");
   if (backends.length !== 1 || clients.length !== 1) throw new Error(`iam: the consul stack should configure one AWS auth backend and client, found ${backends.length} and ${clients.length}`);
+  const accessorRef = `\${${backends[0].address}.accessor}`;
   const policies = new Map(resources(consul, "vault_policy").map((p) => [`\${${p.address}.name}`, p.config]));
-  const roles: Record<string, { boundIamPrincipalArns: string[]; policies: string[] }> = {};
+  const roles: Record<string, VaultAwsAuthRoleSeed> = {};
   for (const r of resources(consul, "vault_aws_auth_backend_role")) {
     if (r.config.auth_type !== "iam") throw new Error(`iam: ${r.address} has auth_type ${String(r.config.auth_type)}; the stand-in Vault knows iam`);
     roles[String(r.config.role)] = {
       boundIamPrincipalArns: (r.config.bound_iam_principal_arns as unknown[]).map((a) => roleArnOf(core, a, account)),
       policies: (r.config.token_policies as unknown[]).map((p) => String(policies.get(String(p))?.name ?? p)),
+      ...(r.config.inferred_entity_type ? { inferredEntityType: String(r.config.inferred_entity_type), inferredAwsRegion: String(r.config.inferred_aws_region) } : {}),
     };
   }
+  const [identity] = resources(consul, "vault_aws_auth_backend_config_identity");
+  const pkiRoles: Record<string, Record<string, unknown>> = {};
+  for (const r of resources(consul, "vault_pki_secret_backend_role")) {
+    const text = JSON.stringify(r.config).split(accessorRef).join(accessor);
+    const config = JSON.parse(text) as Record<string, unknown>;
+    if (/\$\{/.test(String(config.backend)) || JSON.stringify(config.allowed_domains ?? []).includes("${")) continue; // Terraform-made mounts (pki_int): not served by the stand-in
+    pkiRoles[`${String(config.backend)}/${String(config.name)}`] = config;
+  }
   const policyTexts = Object.fromEntries([...policies.values()].map((p) => [String(p.name), String(p.policy)]));
-  return { mount: String(backends[0].config.path), serverIdHeader: String(clients[0].config.iam_server_id_header_value), roles, policyTexts };
+  return {
+    mount: String(backends[0].config.path),
+    accessor,
+    serverIdHeader: String(clients[0].config.iam_server_id_header_value),
+    roles,
+    ...(identity ? { identity: { iamAlias: String(identity.config.iam_alias), iamMetadata: (identity.config.iam_metadata as unknown[]).map(String) } } : {}),
+    policyTexts,
+    pkiRoles,
+  };
 }
 
 /** Instance tags with the core stack's references resolved in the test account (the bucket's name). */

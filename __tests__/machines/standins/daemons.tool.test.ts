@@ -9,7 +9,8 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeWithTools, run } from "../../harness/tools";
-import { type Daemon, type Service, cli, daemon, freePort, makeCa, service, tempDir, waitFor } from "./harness";
+import { resources as consulResources, synthConsul } from "../../consul/helpers";
+import { type Daemon, type Service, PY, cli, daemon, freePort, makeCa, service, tempDir, waitFor } from "./harness";
 
 const NOBODY = 65534;
 
@@ -419,6 +420,92 @@ describeWithTools(["python3", "openssl", "setpriv"], "stand-in daemons", () => {
       const denied = cli("vault", ["operator", "raft", "snapshot", "save", join(dir, "denied.snap")], { ...v1, VAULT_TOKEN: plain.auth.client_token });
       expect(denied.status).toBe(2);
       expect(denied.stderr).toContain("permission denied");
+      writeJson(svc.confFile, svc.conf);
+      await svc.stop();
+      await svc.start();
+    });
+
+    test("node PKI (issue 12, finding 3): bitte-node-pki signs Vault's intermediate with the Bitte CA; a client issues only its own instance's name; one serial is revoked", async () => {
+      const account = String(svc.conf.accountId);
+      const consul = synthConsul().parsed;
+      const [backendId] = Object.keys(consulResources(consul, "vault_auth_backend"));
+      const accessor = "auth_aws_0c1d2e3f";
+      const [pkiRole] = Object.values(consulResources(consul, "vault_pki_secret_backend_role")).filter((r) => r.backend === "pki_nodes");
+      const [identity] = Object.values(consulResources(consul, "vault_aws_auth_backend_config_identity"));
+      const clientPolicy = Object.values(consulResources(consul, "vault_policy")).find((p) => p.name === "bitte-node-client") as Record<string, unknown>;
+      const vaultAwsAuth = {
+        mount: "aws",
+        accessor,
+        serverIdHeader: "vault.example.test",
+        identity: { iamAlias: identity.iam_alias, iamMetadata: identity.iam_metadata },
+        roles: { "client-eu-central-1": { boundIamPrincipalArns: [`arn:aws:iam::${account}:role/bitte-core`], policies: ["bitte-node-client"], inferredEntityType: "ec2_instance", inferredAwsRegion: "eu-central-1" } },
+        policyTexts: { "bitte-node-client": String(clientPolicy.policy) },
+        pkiRoles: { "pki_nodes/nomad-client": JSON.parse(JSON.stringify(pkiRole).split(`\${vault_auth_backend.${backendId}.accessor}`).join(accessor)) as unknown },
+      };
+      // Vault runs on vault-1, an instance whose role may not yet call ec2:DescribeInstances.
+      const vaultInstance = { ip: "127.0.0.2", instanceId: "i-0aaaaaaaaaaaaaaa1", name: "vault-1", role: "core", zone: "eu-central-1a", iamRole: "bitte-vault" };
+      const instances = [...(svc.conf.instances as unknown[]), vaultInstance];
+      writeJson(svc.confFile, { ...svc.conf, instances, vaultAwsAuth });
+      await svc.stop();
+      await svc.start();
+
+      // bitte-node-pki, the real script, with the stand-in vault CLI on PATH and the Bitte CA.
+      const bin = join(dir, "pki-bin");
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, "vault"), `#!/bin/sh\nexec python3 -c 'import sys; sys.path.insert(0, ${JSON.stringify(PY)}); from bitte_standins.vault import main; sys.exit(main())' "$@"\n`);
+      chmodSync(join(bin, "vault"), 0o755);
+      const tlsDir = join(dir, "pki-tls");
+      mkdirSync(tlsDir, { recursive: true });
+      writeFileSync(join(tlsDir, "ca.pem"), readFileSync(ca.cert));
+      const bundle = join(dir, "ca.bundle");
+      writeFileSync(bundle, readFileSync(ca.cert, "utf8") + readFileSync(ca.key, "utf8"));
+      const envFile = join(dir, "pki.env");
+      writeFileSync(envFile, `BITTE_NODE_PKI_PATH="pki_nodes"\nBITTE_NODE_PKI_DOMAINS="global.nomad localhost"\nBITTE_TLS_DIR="${tlsDir}"\nBITTE_NODE_NAME="vault-1"\nBITTE_CLUSTER="test"\n`);
+      const rootFile = join(dir, "root-token");
+      writeFileSync(rootFile, root);
+      const script = join(__dirname, "../../../constructs/node-config/scripts/bitte-node-pki.sh");
+      const pkiEnv = { ...process.env, ...v1, BITTE_ENV_FILE: envFile, PATH: `${bin}:${process.env.PATH ?? ""}`, PYTHONDONTWRITEBYTECODE: "1", TMPDIR: dir };
+      const setup = run("bash", [script, rootFile, bundle], { env: pkiEnv, timeoutMs: 120_000 });
+      expect({ status: setup.status, err: setup.stderr }).toEqual({ status: 0, err: expect.stringContaining("pki_nodes issues from an intermediate signed by the Bitte CA") });
+      // Idempotent: a second run changes nothing.
+      const again = run("bash", [script, rootFile, bundle], { env: pkiEnv, timeoutMs: 120_000 });
+      expect(again.stderr).toContain("pki_nodes issues from an intermediate of the Bitte CA");
+      expect(svc.events().filter((e) => e.event === "pki-generate")).toHaveLength(1);
+      // A certificate for a key the mount never generated is imported without a key: it cannot issue.
+      const stranger = ca.issue("stranger", "DNS:x.global.nomad");
+      const imported = cli("vault", ["write", "-format=json", "pki_nodes/intermediate/set-signed", `certificate=@${stranger.cert}`], { ...v1, VAULT_TOKEN: root });
+      expect(Object.values((JSON.parse(imported.stdout) as { data: { mapping: Record<string, string> } }).data.mapping)).toEqual([""]);
+
+      // The client logs in with its instance role; Vault must verify the instance with its own role first.
+      const imds = `http://127.0.0.1:${svc.ports.imds}/latest`;
+      const tok = run("curl", ["-fsS", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60", `${imds}/api/token`]).stdout;
+      const creds = JSON.parse(run("curl", ["-fsS", "-H", `X-aws-ec2-metadata-token: ${tok}`, `${imds}/meta-data/iam/security-credentials/bitte-core`]).stdout) as Record<string, string>;
+      const aws = { ...v1, AWS_ACCESS_KEY_ID: creds.AccessKeyId, AWS_SECRET_ACCESS_KEY: creds.SecretAccessKey, AWS_SESSION_TOKEN: creds.Token };
+      const login = () => cli("vault", ["login", "-method=aws", "-token-only", "-no-store", "role=client-eu-central-1", "header_value=vault.example.test"], aws);
+      expect(login().stderr).toContain("failed to verify i-0123456789abcdef0 as a valid EC2 instance in region eu-central-1");
+      writeJson(svc.confFile, { ...svc.conf, instances, vaultAwsAuth, iamPolicies: { "bitte-vault": [{ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] }] } });
+      await svc.stop();
+      await svc.start();
+      const ok = login();
+      expect(ok.status).toBe(0);
+      const client = { ...v1, VAULT_TOKEN: ok.stdout.trim() };
+      const issue = (cn: string, alt = "client.global.nomad,localhost") => cli("vault", ["write", "-format=json", "pki_nodes/issue/nomad-client", `common_name=${cn}`, `alt_names=${alt}`, "ip_sans=127.0.0.1,10.0.8.20", "ttl=24h"], client);
+      const mine = issue("i-0123456789abcdef0.client.global.nomad");
+      expect(mine.status).toBe(0);
+      const data = (JSON.parse(mine.stdout) as { data: { certificate: string; ca_chain: string[]; private_key: string; serial_number: string } }).data;
+      const leaf = join(dir, "leaf.pem");
+      writeFileSync(leaf, data.certificate + data.ca_chain.join(""));
+      expect(run("openssl", ["verify", "-CAfile", ca.cert, "-untrusted", leaf, leaf]).status).toBe(0);
+      expect(run("openssl", ["x509", "-in", leaf, "-noout", "-ext", "subjectAltName"]).stdout).toMatch(/DNS:i-0123456789abcdef0\.client\.global\.nomad, DNS:client\.global\.nomad, DNS:localhost, IP Address:127\.0\.0\.1, IP Address:10\.0\.8\.20/);
+      // Another instance's name, or any other name, is refused with Vault's texts.
+      expect(issue("i-0ffffffffffffffff.client.global.nomad").stderr).toContain("common name i-0ffffffffffffffff.client.global.nomad not allowed by this role");
+      expect(issue("i-0123456789abcdef0.client.global.nomad", "server.global.nomad").stderr).toContain("subject alternate name server.global.nomad not allowed by this role");
+      // The node policy allows issuing only: not revoking, not the mount's other paths.
+      expect(cli("vault", ["write", "pki_nodes/revoke", `serial_number=${data.serial_number}`], client).stderr).toContain("permission denied");
+      // The operator revokes this one certificate by serial; Vault knows it and its revocation.
+      expect(cli("vault", ["write", "pki_nodes/revoke", `serial_number=${data.serial_number}`], { ...v1, VAULT_TOKEN: root }).status).toBe(0);
+      const stored = JSON.parse(cli("vault", ["read", "-format=json", `pki_nodes/cert/${data.serial_number}`], { ...v1, VAULT_TOKEN: root }).stdout) as { data: { revocation_time: number } };
+      expect(stored.data.revocation_time).toBeGreaterThan(0);
       writeJson(svc.confFile, svc.conf);
       await svc.stop();
       await svc.start();

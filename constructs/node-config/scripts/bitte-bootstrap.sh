@@ -144,13 +144,6 @@ issue_cert() {
   rm -f "$WORK/req.csr" "$WORK/ext.cnf"
 }
 
-# One certificate for every Nomad client (no CA key on clients): client.global.nomad.
-gen_nomad_client_tls() {
-  issue_cert "$WORK/nc.pem" "$WORK/nc-key.pem" "client.global.nomad" "DNS:client.global.nomad,DNS:localhost,IP:127.0.0.1"
-  cat "$WORK/nc.pem" "$WORK/nc-key.pem" >"$1"
-  rm -f "$WORK/nc.pem" "$WORK/nc-key.pem"
-}
-
 # --- Files -------------------------------------------------------------------------------------
 
 # Directories get explicit owners and modes: under `umask 077` a plain `mkdir -p` would make them
@@ -242,8 +235,7 @@ core_tls() {
     put "$WORK/server.pem" "$cert" root 0644
     log "issued the server certificate"
   fi
-  agree nomad/client-tls gen_nomad_client_tls "$WORK/nomad-client.bundle"
-  rm -f "$WORK/ca-key.pem" "$WORK/nomad-client.bundle"
+  rm -f "$WORK/ca-key.pem"
 }
 
 core_gossip() {
@@ -413,6 +405,7 @@ store_vault_init_output() { # <init output file>
   ssm_create vault/initialized "$WORK/initialized" || true
   rm -f "$WORK/initialized"
   vault_autopilot "$WORK/root"
+  vault_node_pki "$WORK/root"
   rm -f "$WORK/recovery" "$WORK/root" "$1"
   log "stored vault recovery keys and root token"
 }
@@ -431,6 +424,21 @@ vault_autopilot() { # <root-token-file>
     sleep "$BITTE_RETRY_DELAY"
   done
   die "cannot configure vault autopilot"
+}
+
+# --- Core: the nodes' PKI (per-node Nomad client certificates) ----------------------------------
+
+# A root-token step like vault_autopilot, in bitte-node-pki (core only: every role ships this
+# script, and the user data is limited to 16 KiB). It signs Vault's intermediate with the Bitte CA.
+vault_node_pki() { # <root-token-file>
+  local i
+  ssm_get tls/ca "$WORK/ca.bundle" || die "cannot read tls/ca to sign the node PKI's intermediate"
+  for ((i = 1; i <= BITTE_RETRIES; i++)); do
+    if "${BITTE_NODE_PKI_SCRIPT:?}" "$1" "$WORK/ca.bundle"; then rm -f "$WORK/ca.bundle"; return 0; fi
+    log "waiting for an active vault to set up the node PKI (attempt $i/$BITTE_RETRIES)"
+    sleep "$BITTE_RETRY_DELAY"
+  done
+  die "cannot set up vault's node PKI"
 }
 
 # --- Roles -------------------------------------------------------------------------------------
@@ -473,10 +481,9 @@ member_main() {
   write_consul_tokens
   case "$BITTE_ROLE" in
     client)
-      ssm_wait nomad/client-tls "$WORK/nomad-client.bundle"
-      split_bundle "$WORK/nomad-client.bundle" "$WORK/client.pem" "$WORK/client-key.pem"
-      put "$WORK/client.pem" "$BITTE_NOMAD_DIR/tls/client.pem" root 0644
-      put "$WORK/client-key.pem" "$BITTE_NOMAD_DIR/tls/client-key.pem" "$BITTE_NOMAD_USER" 0600
+      # This node's own certificate from Vault (pki_nodes, AWS auth by its instance role), before
+      # Nomad first starts; its timer renews it. No certificate or key is shared between clients.
+      "${BITTE_NOMAD_CERT_SCRIPT:?}" || die "no Nomad client certificate (bitte-nomad-cert failed)"
       ssm_wait consul/nomad-token "$WORK/nomad-consul-token"
       write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN ;;
     monitoring)

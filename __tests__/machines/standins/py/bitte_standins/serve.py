@@ -201,7 +201,25 @@ def main(argv):
             body = f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{e.message}</Message></Error></ErrorResponse>'
             raise RpcError(400, f"error making upstream request: received error code 403 from STS: {body}") from None
 
-    state = SharedState(conf["stateDir"], events, sts=sts, vault_aws=conf.get("vaultAwsAuth"))
+    def ec2_instance(vault_node, instance_id, region):
+        """Vault's DescribeInstances for an inferred instance (builtin/credential/aws
+        validateInstance), with the IAM role of the instance Vault runs on: the instance must be
+        running in that region, and the role must be allowed ec2:DescribeInstances."""
+        caller = next((i for i in world.instances.values() if i["name"] == vault_node), None)
+        if caller is None:
+            raise RpcError(500, f"vault node {vault_node} is not an instance of this world")
+        try:
+            aws._authorize(world, caller, "ec2:DescribeInstances", "*", {})
+        except aws.AwsError as e:
+            events(vault_node, "ec2", "DescribeInstances", outcome="UnauthorizedOperation", instanceId=instance_id)
+            raise RpcError(400, e.message) from None
+        found = next((i for i in world.instances.values() if i["instanceId"] == instance_id and i.get("state", "running") == "running"), None)
+        if found is None or region != world.region:
+            events(vault_node, "ec2", "DescribeInstances", outcome="InvalidInstanceID.NotFound", instanceId=instance_id)
+            raise RpcError(400, f"The instance ID '{instance_id}' does not exist")
+        events(vault_node, "ec2", "DescribeInstances", outcome="ok", instanceId=instance_id)
+
+    state = SharedState(conf["stateDir"], events, sts=sts, vault_aws=conf.get("vaultAwsAuth"), ec2_instance=ec2_instance)
     holds = world.holds = Holds(conf["stateDir"], events)
     servers = []
     listen = conf["listen"]

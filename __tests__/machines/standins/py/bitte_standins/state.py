@@ -29,12 +29,15 @@ def _uuid():
 
 
 class SharedState:
-    def __init__(self, state_dir, events, sts=None, vault_aws=None):
+    def __init__(self, state_dir, events, sts=None, vault_aws=None, ec2_instance=None):
         """`sts(method, url, headers, body)` answers a signed sts:GetCallerIdentity as STS would
         (the caller's ARN, or raises RpcError); `vault_aws` is what `cdktf deploy consul` writes
         into Vault's AWS auth (the consul stack's VaultAwsAuth): the server ID header value,
         the roles and their policies' texts."""
         self.sts = sts
+        # ec2_instance(vault_node, instance_id, region): Vault's DescribeInstances with its own
+        # instance role (raises RpcError with the caller-facing text when it cannot verify).
+        self.ec2_instance = ec2_instance
         self.vault_aws = vault_aws or {}
         self.path = os.path.join(state_dir, "cluster.json")
         self.faults_path = os.path.join(state_dir, "faults.json")
@@ -375,12 +378,39 @@ class SharedState:
         if canonical not in role["boundIamPrincipalArns"]:
             self.events(req["node"], "vault", "aws-login", role=name, outcome="denied", principal=canonical)
             raise RpcError(400, f'IAM Principal "{arn}" does not belong to the role "{name}"')
+        inferred_type = inferred_id = ""
+        region = role.get("inferredAwsRegion", "")
+        if role.get("inferredEntityType") == "ec2_instance":
+            # path_login.go: the session name is the instance id; Vault's own DescribeInstances in
+            # the role's region must find it running, else "failed to verify … as a valid EC2 instance".
+            session = parts[2] if parts[0] == "assumed-role" and len(parts) > 2 else ""
+            try:
+                self.ec2_instance(req["node"], session, region)
+            except RpcError:
+                self.events(req["node"], "vault", "aws-login", role=name, outcome="instance-not-verified", instance=session)
+                raise RpcError(400, f"failed to verify {session} as a valid EC2 instance in region {region}") from None
+            inferred_type, inferred_id = "ec2_instance", session
+        all_meta = {"client_arn": arn, "canonical_arn": canonical, "client_user_id": "", "auth_type": "iam", "inferred_entity_type": inferred_type,
+                    "inferred_entity_id": inferred_id, "inferred_aws_region": region, "account_id": arn.split(":")[4]}
+        # config/identity: iam_metadata picks the fields on the token and the entity alias
+        # (default account_id, auth_type); iam_alias names the alias (role_id by default: one
+        # alias, and so one entity, for every login of the role).
+        ident = conf.get("identity", {})
+        meta = {k: all_meta[k] for k in ident.get("iamMetadata", ["account_id", "auth_type"]) if k in all_meta}
+        alias_name = {"full_arn": arn, "role_id": f"role-{name}"}.get(ident.get("iamAlias", "role_id"), f"role-{name}")
+        entities = c.setdefault("entities", {})
+        accessor = conf.get("accessor", "auth_aws_standin")
+        ent = next((e for e in entities.values() if e["aliases"].get(accessor, {}).get("name") == alias_name), None)
+        if ent is None:
+            ent = {"id": _uuid(), "aliases": {}}
+            entities[ent["id"]] = ent
+        ent["aliases"][accessor] = {"name": alias_name, "metadata": meta}
         t = "hvs." + secrets.token_urlsafe(18)
         pols = sorted(set(role["policies"]) | {"default"})
-        c["tokens"][t] = {"policies": pols, "accessor": secrets.token_urlsafe(18)}
-        self.events(req["node"], "vault", "aws-login", role=name, outcome="ok", policies=pols)
+        c["tokens"][t] = {"policies": pols, "accessor": secrets.token_urlsafe(18), "entity_id": ent["id"]}
+        self.events(req["node"], "vault", "aws-login", role=name, outcome="ok", policies=pols, inferredEntityId=inferred_id)
         return {"auth": {"client_token": t, "accessor": c["tokens"][t]["accessor"], "policies": pols, "token_policies": pols,
-                         "metadata": {"client_arn": arn, "canonical_arn": canonical, "auth_type": "iam", "role_id": name}}}
+                         "metadata": meta, "entity_id": ent["id"]}}
 
     def _vault_raft_snapshot(self, req):
         c, tok = self._vault_auth(req)
@@ -401,6 +431,163 @@ class SharedState:
             c["rootToken"] = None
         self.events(req["node"], "vault", "token-revoke")
         return {}
+
+
+    # --- Vault mounts and the PKI engine (pki_nodes) ------------------------------------------
+    # builtin/logical/pki at 1.20: path_intermediate.go (generate/internal keeps the key in the
+    # mount, set-signed imports issuers as path_manage_issuers.go pathImportIssuers does: a
+    # certificate is linked to a key of the mount with the same public key, else imported without
+    # one, and only a keyed issuer becomes the default), path_issue_sign.go + issuing/cert_verify.go
+    # (the role's name checks, with allowed_domains_template populated from the caller's entity),
+    # path_revoke.go (revoke by serial; only stored certificates).
+
+    def _vault_root_only(self, req):
+        c, tok = self._vault_auth(req)
+        if "root" not in tok["policies"]:
+            raise RpcError(403, "1 error occurred:\n\t* permission denied")
+        return c
+
+    def _vault_mounts_list(self, req):
+        c = self._vault_root_only(req)
+        base = {"cubbyhole/": {"type": "cubbyhole"}, "identity/": {"type": "identity"}, "sys/": {"type": "system"}}
+        return {**base, **{f"{p}/": {"type": m["type"], "description": m.get("description", "")} for p, m in c.get("mounts", {}).items()}}
+
+    def _vault_mount_enable(self, req):
+        c = self._vault_root_only(req)
+        path = req["path"].strip("/")
+        mounts = c.setdefault("mounts", {})
+        if path in mounts:
+            raise RpcError(400, f"path is already in use at {path}/")
+        if req.get("type") != "pki":
+            raise RpcError(400, f"stand-in vault mounts pki only, not {req.get('type')}")
+        mounts[path] = {"type": "pki", "description": req.get("description", ""), "keys": {}, "issuers": {}, "default": None, "certs": {}}
+        self.events(req["node"], "vault", "mount-enable", path=path, type="pki")
+        return {}
+
+    def _pki_mount(self, c, path):
+        m = c.get("mounts", {}).get(path)
+        if m is None:
+            raise RpcError(404, f"no handler for route \"{path}/\". route entry not found.")
+        return m
+
+    def _vault_pki(self, req):
+        """One request to a PKI mount: method, mount path, the path inside it, body."""
+        c, tok = self._vault_auth(req)
+        mount, sub, method, body = req["mount"], req["sub"], req["method"], req.get("body") or {}
+        m = self._pki_mount(c, mount)
+        full = f"{mount}/{sub}"
+        need = "read" if method == "GET" else "update"
+        if "root" not in tok["policies"] and need not in vault_capabilities(self._vault_policy_texts(c, tok["policies"]), full):
+            raise RpcError(403, "1 error occurred:\n\t* permission denied")
+        if sub == "intermediate/generate/internal" and method in ("PUT", "POST"):
+            key = pki_generate_key(body.get("key_type", "rsa"), int(body.get("key_bits", 0) or 0))
+            kid = _uuid()
+            m["keys"][kid] = key
+            csr = pki_csr(key, body.get("common_name", ""))
+            self.events(req["node"], "vault", "pki-generate", mount=mount, keyId=kid)
+            return {"data": {"csr": csr, "key_id": kid, "key_type": body.get("key_type", "rsa")}}
+        if sub == "intermediate/set-signed" and method in ("PUT", "POST"):
+            pems = pki_split_pems(body.get("certificate", ""))
+            if not pems:
+                raise RpcError(400, "no data found in PEM block")
+            mapping, created = {}, []
+            for pem in pems:
+                existing = next((i for i, x in m["issuers"].items() if x["certificate"] == pem), None)
+                if existing:
+                    mapping[existing] = m["issuers"][existing]["key_id"]
+                    continue
+                pub = pki_pubkey_of_cert(pem)
+                kid = next((k for k, key in m["keys"].items() if pki_pubkey_of_key(key) == pub), "")
+                iid = _uuid()
+                m["issuers"][iid] = {"certificate": pem, "key_id": kid}
+                mapping[iid] = kid
+                created.append(iid)
+            keyed = [i for i in created if mapping[i]]
+            if m["default"] is None and len(keyed) == 1:
+                m["default"] = keyed[0]
+            warnings = []
+            if m["default"] is None or not m["issuers"][m["default"]]["key_id"]:
+                warnings.append("The default issuer has no key associated with it. Some operations like issuing certificates and signing CRLs will be unavailable with the requested default issuer until a key is imported or the default issuer is changed.")
+            self.events(req["node"], "vault", "pki-set-signed", mount=mount, imported=len(created), keyed=len(keyed), default=m["default"])
+            return {"data": {"mapping": mapping, "imported_issuers": created, "imported_keys": []}, "warnings": warnings}
+        if sub in ("issuer/default", "cert/ca") and method == "GET":
+            iid = m["default"]
+            if iid is None:
+                raise RpcError(400, "unable to resolve issuer id for reference: default")
+            x = m["issuers"][iid]
+            return {"data": {"issuer_id": iid, "key_id": x["key_id"], "certificate": x["certificate"], "ca_chain": [x["certificate"]] + self._pki_parents(m, x)}}
+        if sub.startswith("issue/") and method in ("PUT", "POST"):
+            return self._pki_issue(req["node"], c, tok, m, mount, sub.split("/", 1)[1], body)
+        if sub == "revoke" and method in ("PUT", "POST"):
+            serial = pki_norm_serial(body.get("serial_number", ""))
+            cert = m["certs"].get(serial)
+            if cert is None:
+                raise RpcError(400, f"certificate with serial {body.get('serial_number', '')} not found.")
+            cert["revoked"] = cert.get("revoked") or int(__import__("time").time())
+            self.events(req["node"], "vault", "pki-revoke", mount=mount, serial=serial)
+            return {"data": {"revocation_time": cert["revoked"]}}
+        if sub.startswith("cert/") and method == "GET":
+            cert = m["certs"].get(pki_norm_serial(sub.split("/", 1)[1]))
+            if cert is None:
+                raise RpcError(404, "")
+            return {"data": {"certificate": cert["certificate"], "revocation_time": cert.get("revoked", 0)}}
+        raise RpcError(404, f"stand-in vault: no handler for {method} {full}")
+
+    def _pki_parents(self, m, issuer):
+        out, cur = [], issuer
+        for _ in range(5):
+            parent = next((x for x in m["issuers"].values() if x is not cur and pki_signed_by(cur["certificate"], x["certificate"])), None)
+            if parent is None:
+                break
+            out.append(parent["certificate"])
+            cur = parent
+        return out
+
+    def _pki_issue(self, node, c, tok, m, mount, role_name, body):
+        role = self.vault_aws.get("pkiRoles", {}).get(f"{mount}/{role_name}")
+        if role is None:
+            raise RpcError(400, f"unknown role: {role_name}")
+        cn = (body.get("common_name") or "").strip()
+        if not cn and role.get("require_cn", True):
+            raise RpcError(400, 'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false')
+        alt = [a.strip() for a in (body.get("alt_names") or "").split(",") if a.strip()]
+        ips = [a.strip() for a in (body.get("ip_sans") or "").split(",") if a.strip()]
+        metadata = {}
+        ent = c.get("entities", {}).get(tok.get("entity_id") or "")
+        if ent:
+            metadata = {acc: a.get("metadata", {}) for acc, a in ent["aliases"].items()}
+        domains = []
+        for d in role.get("allowed_domains", []):
+            if role.get("allowed_domains_template") and "{{" in d and ent:
+                filled = pki_template(d, metadata)
+                if filled is None:
+                    continue  # cert_verify.go: an entry the entity cannot populate is skipped
+                d = filled
+            domains.append(d)
+        bad = pki_bad_name(role, domains, cn)
+        if bad:
+            self.events(node, "vault", "pki-issue", mount=mount, role=role_name, outcome="refused", name=bad)
+            raise RpcError(400, f"common name {bad} not allowed by this role")
+        for n in alt:
+            bad = pki_bad_name(role, domains, n)
+            if bad:
+                self.events(node, "vault", "pki-issue", mount=mount, role=role_name, outcome="refused", name=bad)
+                raise RpcError(400, f"subject alternate name {bad} not allowed by this role")
+        if ips and not role.get("allow_ip_sans", True):
+            raise RpcError(400, f"IP Subject Alternative Names are not allowed in this role, but was provided {ips}")
+        iid = m["default"]
+        if iid is None or not m["issuers"][iid]["key_id"]:
+            raise RpcError(400, "unable to resolve issuer id for reference: default")
+        issuer = m["issuers"][iid]
+        ttl, warnings = pki_ttl(body.get("ttl"), role.get("ttl"), role.get("max_ttl"))
+        dns = ([cn] if cn else []) + [a for a in alt if a != cn]
+        cert, key, serial = pki_sign_leaf(issuer["certificate"], m["keys"][issuer["key_id"]], cn, dns, ips, ttl, role)
+        if not role.get("no_store", False):
+            m["certs"][serial] = {"certificate": cert, "role": role_name, "cn": cn}
+        chain = [issuer["certificate"]] + self._pki_parents(m, issuer)
+        self.events(node, "vault", "pki-issue", mount=mount, role=role_name, outcome="ok", cn=cn, serial=serial, stored=not role.get("no_store", False))
+        return {"data": {"certificate": cert, "issuing_ca": issuer["certificate"], "ca_chain": chain, "private_key": key, "private_key_type": "ec",
+                         "serial_number": serial}, "warnings": warnings}
 
 
 # --- Vault ACL policies ------------------------------------------------------------------------
@@ -458,3 +645,133 @@ def sign_csr(ca_cert, ca_key, csr, cn, san):
             f.write(f"subjectAltName={san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=critical,CA:FALSE\n")
         return _openssl(["x509", "-req", "-in", f"{d}/csr", "-CA", f"{d}/ca", "-CAkey", f"{d}/cakey", "-set_serial", "0x" + secrets.token_hex(16),
                          "-days", "3", "-sha256", "-extfile", f"{d}/ext"])
+
+
+# --- PKI helpers (openssl CLI) -------------------------------------------------------------------
+
+
+def pki_generate_key(key_type, bits):
+    if key_type == "ec":
+        curve = {0: "prime256v1", 256: "prime256v1", 384: "secp384r1", 521: "secp521r1"}[bits]
+        return _openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{curve}"])
+    return _openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits or 2048}"])
+
+
+def _tmp_write(d, name, text):
+    with open(f"{d}/{name}", "w", encoding="ascii") as f:
+        f.write(text)
+    return f"{d}/{name}"
+
+
+def pki_csr(key, cn):
+    with tempfile.TemporaryDirectory() as d:
+        return _openssl(["req", "-new", "-key", _tmp_write(d, "k", key), "-subj", f"/CN={cn}"])
+
+
+def pki_split_pems(text):
+    import re
+
+    return [m + "\n" for m in re.findall(r"-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----", text or "")]
+
+
+def pki_pubkey_of_cert(pem):
+    return _openssl(["x509", "-noout", "-pubkey"], inp=pem)
+
+
+def pki_pubkey_of_key(key):
+    return _openssl(["pkey", "-pubout"], inp=key)
+
+
+def pki_signed_by(child, parent):
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run(["openssl", "verify", "-partial_chain", "-CAfile", _tmp_write(d, "p", parent), _tmp_write(d, "c", child)],
+                           capture_output=True, text=True, timeout=30, check=False)
+        return r.returncode == 0 and child != parent
+
+
+def pki_norm_serial(s):
+    return s.replace(":", "").replace("-", "").lower().lstrip("0") or "0"
+
+
+def pki_template(text, aliases_metadata):
+    """framework.PopulateIdentityTemplate for identity.entity.aliases.<accessor>.metadata.<key>;
+    None when the entity has no such alias or key (the template cannot be populated)."""
+    import re
+
+    missing = []
+
+    def fill(mo):
+        acc, key = mo.group(1), mo.group(2)
+        val = aliases_metadata.get(acc, {}).get(key)
+        if not val:
+            missing.append(key)
+            return ""
+        return val
+
+    out = re.sub(r"\{\{\s*identity\.entity\.aliases\.([^.}\s]+)\.metadata\.([^}\s]+)\s*\}\}", fill, text)
+    return None if missing or "{{" in out else out
+
+
+def pki_bad_name(role, domains, name):
+    """issuing/cert_verify.go ValidateNames for one DNS name: "" when allowed, else the name."""
+    import re
+
+    label = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])"
+    if "*" in name and not role.get("allow_wildcard_certificates", True):
+        return name
+    if role.get("enforce_hostnames", True) and not re.match(rf"^(\*\.)?({label}\.)*{label}\.?$", name):
+        return name
+    if role.get("allow_any_name"):
+        return ""
+    low = name.lower()
+    if role.get("allow_localhost", True) and low in ("localhost", "localdomain"):
+        return ""
+    for d in domains:
+        if not d:
+            continue
+        if role.get("allow_bare_domains") and low == d.lower():
+            return ""
+        if role.get("allow_subdomains") and low.endswith("." + d.lower()):
+            return ""
+        if role.get("allow_glob_domains") and "*" in d:
+            import fnmatch
+
+            if fnmatch.fnmatchcase(low, d.lower()):
+                return ""
+    return name
+
+
+def _secs(v):
+    if v in (None, "", 0, "0"):
+        return 0
+    if isinstance(v, (int, float)):
+        return int(v)
+    import re
+
+    total = 0
+    for num, unit in re.findall(r"(\d+)([smhd]?)", str(v)):
+        total += int(num) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    return total
+
+
+def pki_ttl(asked, role_ttl, role_max):
+    """issuing.GetCertificateNotAfter: the request's ttl, else the role's; clamped to max_ttl with a warning."""
+    ttl, mx = _secs(asked) or _secs(role_ttl) or 2764800, _secs(role_max) or 2764800
+    if ttl > mx:
+        return mx, [f"TTL {ttl}s is longer than permitted maxTTL {mx}s, so maxTTL is being used"]
+    return ttl, []
+
+
+def pki_sign_leaf(issuer_cert, issuer_key, cn, dns, ips, ttl, role):
+    key = pki_generate_key(role.get("key_type", "ec"), int(role.get("key_bits", 256) or 256))
+    serial = secrets.token_hex(16)
+    eku = ",".join(x for x, on in (("serverAuth", role.get("server_flag", True)), ("clientAuth", role.get("client_flag", True))) if on)
+    san = ",".join([f"DNS:{n}" for n in dns] + [f"IP:{i}" for i in ips])
+    with tempfile.TemporaryDirectory() as d:
+        csr = _openssl(["req", "-new", "-key", _tmp_write(d, "k", key), "-subj", f"/CN={cn}"])
+        ext = _tmp_write(d, "ext", (f"subjectAltName={san}\n" if san else "") + (f"extendedKeyUsage={eku}\n" if eku else "")
+                         + "keyUsage=critical,digitalSignature,keyAgreement\nbasicConstraints=critical,CA:FALSE\nauthorityKeyIdentifier=keyid\n")
+        days = max(1, -(-ttl // 86400))
+        cert = _openssl(["x509", "-req", "-in", _tmp_write(d, "csr", csr), "-CA", _tmp_write(d, "ca", issuer_cert), "-CAkey", _tmp_write(d, "cakey", issuer_key),
+                         "-set_serial", "0x" + serial, "-days", str(days), "-sha256", "-extfile", ext])
+    return cert, key, pki_norm_serial(serial)

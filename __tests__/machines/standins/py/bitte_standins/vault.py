@@ -218,6 +218,18 @@ def route(n, method, path, body, headers):
         return call("aws_login", mount=mount, login={k: req.get(k) for k in ("role", "iam_http_request_method", "iam_request_url", "iam_request_body", "iam_request_headers")})
     if p == "/v1/sys/storage/raft/join":
         return 200, {"joined": True}
+    if p == "/v1/sys/mounts" and method == "GET":
+        status, out = call("mounts_list")
+        return (200, {"data": out, **out}) if status == 200 else (status, out)
+    if p.startswith("/v1/sys/mounts/") and method in ("PUT", "POST"):
+        return call("mount_enable", path=p[len("/v1/sys/mounts/"):], type=req.get("type"), description=req.get("description", ""), config=req.get("config") or {})
+    if not p.startswith(("/v1/sys/", "/v1/auth/")) and p.count("/") >= 3:
+        # A secrets engine: the shared state holds the mounts (pki only), as raft would.
+        mount, _, sub = p[len("/v1/"):].partition("/")
+        status, out = call("pki", mount=mount, sub=sub, method=method, body=req)
+        if status != 200:
+            return status, out
+        return 200, {"request_id": str(__import__("uuid").uuid4()), "lease_id": "", "lease_duration": 0, "renewable": False, "data": out.get("data"), "warnings": out.get("warnings") or None}
     return _err(404, "no handler for route")
 
 
@@ -443,7 +455,82 @@ def cli(argv):
         if "-self" in argv:
             return _simple("POST", "/v1/auth/token/revoke-self", {}, "Success! Revoked token (if it existed)")
         return _simple("POST", "/v1/auth/token/revoke", {"token": argv[-1]}, "Success! Revoked token (if it existed)")
+    if argv[:2] == ["secrets", "list"]:
+        # command/secrets_list.go: GET sys/mounts; -format=json prints the mounts by path.
+        text = _request("listing secrets engines", "GET", "/v1/sys/mounts")
+        if text is None:
+            return 2
+        mounts = json.loads(text)["data"]
+        if "-format=json" in argv:
+            print(json.dumps(mounts, indent=2))
+        else:
+            print("Path          Type\n----          ----\n" + "\n".join(f"{k:<13} {v['type']}" for k, v in sorted(mounts.items())))
+        return 0
+    if argv[:2] == ["secrets", "enable"]:
+        o, pos = _opts(argv[2:])
+        if len(pos) != 1:
+            print(f"Incorrect arguments (expected 1, got {len(pos)})", file=sys.stderr)
+            return 1
+        path = o.get("path", pos[0]).strip("/")
+        body = {"type": pos[0], "description": o.get("description", ""), "config": {k: o[f] for k, f in (("max_lease_ttl", "max-lease-ttl"), ("default_lease_ttl", "default-lease-ttl")) if f in o}}
+        if _request("enabling", "POST", f"/v1/sys/mounts/{path}", body) is None:
+            return 2
+        print(f"Success! Enabled the {pos[0]} secrets engine at: {path}/")
+        return 0
+    if argv[:1] in (["read"], ["write"]):
+        return _read_write(argv[0], argv[1:])
     raise Fatal(f"stand-in vault: command not supported: {' '.join(argv)}")
+
+
+def _read_write(verb, args):
+    """command/read.go, command/write.go: `vault read|write [-format=json] [-field=F] PATH [k=v|k=@file|k=-]`."""
+    o, pos = _opts(args)
+    if not pos:
+        print("Not enough arguments (expected 1, got 0)", file=sys.stderr)
+        return 1
+    path, kvs = pos[0].strip("/"), pos[1:]
+    body = {}
+    for kv in kvs:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            print(f"Failed to parse K=V data: invalid key/value pair \"{kv}\"", file=sys.stderr)
+            return 1
+        if v.startswith("@"):
+            v = common.read_file(v[1:]).decode()
+        elif v == "-":
+            v = sys.stdin.read()
+        body[k] = v
+    what = f"reading {path}" if verb == "read" else f"writing data to {path}"
+    try:
+        status, text = _api("GET" if verb == "read" else "PUT", f"/v1/{path}", body if verb == "write" else None)
+    except Fatal as e:
+        print(f"Error {what}: {e}", file=sys.stderr)
+        return 2
+    if verb == "read" and status == 404:
+        print(f"No value found at {path}", file=sys.stderr)
+        return 2
+    if status not in (200, 204):
+        print(f"Error {what}: {_api_error('GET' if verb == 'read' else 'PUT', '/v1/' + path, status, text)}", file=sys.stderr)
+        return 2
+    resp = json.loads(text) if text else {}
+    data = resp.get("data") or {}
+    if o.get("field"):
+        if o["field"] not in data:
+            print(f'Field "{o["field"]}" not present in secret', file=sys.stderr)
+            return 1
+        v = data[o["field"]]
+        print(v if isinstance(v, str) else json.dumps(v))
+        return 0
+    if o.get("format") == "json":
+        print(json.dumps(resp, indent=2))
+        return 0
+    if not data:
+        print(f"Success! Data written to: {path}")
+        return 0
+    for w in resp.get("warnings") or []:
+        print(f"WARNING! The following warnings were returned from Vault:\n\n  * {w}\n")
+    print("Key    Value\n---    -----\n" + "\n".join(f"{k}    {v}" for k, v in data.items()))
+    return 0
 
 
 def _simple(method, path, body, ok=""):

@@ -1,0 +1,91 @@
+/**
+ * Per-node Nomad client certificates (issue 12, finding 3): bitte-nomad-cert issues this client
+ * its own certificate from Vault (VaultNodePki in the consul stack) before Nomad first starts, and
+ * a timer renews it at half its lifetime and reloads Nomad.
+ */
+import { VAULT, vaultClientAuthRole } from "../policy/names";
+import { NOMAD_CLIENT_NAME } from "../policy/vault-node-pki";
+import { asset, shippedScript } from "./assets";
+import { PATHS } from "./paths";
+import type { NodeContext, NodeFile } from "./types";
+
+/** Lifetime a client asks for; the consul stack's role allows at most 72h. */
+export const NOMAD_CERT_TTL_SECONDS = 24 * 3600;
+
+export const NOMAD_CERT_PATHS = Object.freeze({
+  script: "/usr/local/sbin/bitte-nomad-cert",
+  env: "/etc/bitte/nomad-cert.env",
+});
+
+/** The timer the bootstrap starts after the first boot. */
+export const NOMAD_CERT_UNITS = Object.freeze(["bitte-nomad-cert.timer"]);
+
+function env(ctx: NodeContext): string {
+  const vars = {
+    BITTE_NODE_NAME: ctx.nodeName ?? "",
+    BITTE_NODE_ENV: PATHS.nodeEnv,
+    BITTE_TLS_DIR: PATHS.tlsDir,
+    BITTE_NOMAD_DIR: PATHS.nomadDir,
+    BITTE_NOMAD_USER: "root",
+    // Every core node's Vault (fixed addresses; the server certificate names each IP).
+    BITTE_VAULT_ADDRS: ctx.cluster.coreNodes.map((n) => n.privateIp).join(" "),
+    // Vault's AWS auth checks this header (stacks/consul.ts, VaultAwsAuth serverIdHeader).
+    BITTE_VAULT_SERVER_ID: `vault.${ctx.cluster.domain}`,
+    BITTE_VAULT_AUTH_ROLE: vaultClientAuthRole(ctx.region),
+    BITTE_PKI_ISSUE_PATH: `${VAULT.nodePkiPath}/issue/${VAULT.nomadClientPkiRole}`,
+    BITTE_CERT_NAME: NOMAD_CLIENT_NAME,
+    BITTE_CERT_TTL: `${NOMAD_CERT_TTL_SECONDS / 3600}h`,
+    BITTE_CERT_RENEW_BEFORE: String(NOMAD_CERT_TTL_SECONDS / 2),
+  };
+  return Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n";
+}
+
+function service(): string {
+  return [
+    "[Unit]",
+    "Description=Bitte: this Nomad client's own certificate from Vault (renewed at half its lifetime)",
+    "Wants=network-online.target",
+    "After=network-online.target bitte-bootstrap.service",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    `ExecStart=${NOMAD_CERT_PATHS.script}`,
+    "UMask=0077",
+    "LimitCORE=0",
+    "NoNewPrivileges=yes",
+    "ProtectSystem=strict",
+    "ProtectHome=yes",
+    "PrivateTmp=yes",
+    // bitte-bootstrap makes it (layout) before it first runs this script; the timer's runs come after.
+    `ReadWritePaths=-${PATHS.nomadDir}/tls`,
+    "TimeoutStartSec=20min",
+    "",
+  ].join("\n");
+}
+
+function timer(): string {
+  return [
+    "[Unit]",
+    "Description=Bitte: check this Nomad client's certificate every hour",
+    "",
+    "[Timer]",
+    "OnBootSec=10min",
+    "OnUnitActiveSec=1h",
+    "RandomizedDelaySec=5min",
+    "",
+    "[Install]",
+    "WantedBy=timers.target",
+    "",
+  ].join("\n");
+}
+
+/** The client's certificate files. */
+export function nomadCertFiles(ctx: NodeContext): NodeFile[] {
+  const root = (path: string, content: string, permissions = "0644"): NodeFile => ({ path, content, permissions, owner: "root:root" });
+  return [
+    root(NOMAD_CERT_PATHS.script, shippedScript(asset("scripts/bitte-nomad-cert.sh")), "0755"),
+    root(NOMAD_CERT_PATHS.env, env(ctx)),
+    root("/etc/systemd/system/bitte-nomad-cert.service", service()),
+    root("/etc/systemd/system/bitte-nomad-cert.timer", timer()),
+  ];
+}
