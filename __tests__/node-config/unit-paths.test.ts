@@ -17,6 +17,16 @@ import { cluster, renderUserData } from "./render-helpers";
  */
 const PRESENT = new Set(["/run", "/var/log/grafana", "/var/lib/prometheus/node-exporter", "/var/lib/prometheus/alertmanager"]);
 
+/**
+ * The primary group of each account the roles' packages create, from their maintainer scripts
+ * (the stand-ins in __tests__/machines/standins/packages copy them and cite the source):
+ * HashiCorp's preinstall `useradd --system --user-group` (consul, nomad, vault); grafana's postinst
+ * `addgroup --system grafana` + `adduser --ingroup`; promtail's `adduser --ingroup promtail`;
+ * loki's loki-postinstall.sh `adduser --system` with no group, which adduser puts in `nogroup`;
+ * Debian's victoria-metrics postinst `adduser --system --group victoriametrics`.
+ */
+const PRIMARY_GROUP: Readonly<Record<string, string>> = { root: "root", consul: "consul", nomad: "nomad", vault: "vault", grafana: "grafana", promtail: "promtail", loki: "nogroup", victoriametrics: "victoriametrics" };
+
 interface Doc {
   write_files: { path: string; content: string }[];
   runcmd: string[][];
@@ -39,5 +49,20 @@ describe.each(NODE_ROLES)("%s node", (role) => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  test("every directory the first boot makes has an owner and group that exist, and no shared group", () => {
+    // `install -g <group>` fails on a group that does not exist ("invalid group"), and the
+    // directory is never made: Loki's user has no group of its own. Nor may a data directory be
+    // readable through a group that unrelated system users share (nogroup).
+    const bad = doc.runcmd
+      .filter((cmd) => cmd[0] === "install" && cmd.includes("-d"))
+      .flatMap((cmd) => {
+        const owner = cmd[cmd.indexOf("-o") + 1];
+        const group = cmd[cmd.indexOf("-g") + 1];
+        const known = [PRIMARY_GROUP[owner], "root"];
+        return known.includes(group) && group !== "nogroup" && owner in PRIMARY_GROUP ? [] : [`${cmd.at(-1)}: -o ${owner} -g ${group}`];
+      });
+    expect(bad).toEqual([]);
   });
 });

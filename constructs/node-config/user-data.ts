@@ -13,20 +13,25 @@ import { yamlText } from "./yaml-text";
  * mounted and the packages made the users, before any unit starts: systemd refuses to start a
  * unit whose ReadWritePaths does not exist (226/NAMESPACE).
  */
-function dataDirectories(ctx: NodeContext): [string, string][] {
+/** A directory the first boot makes: path, owner, group (default: the owner's own group). */
+type DataDirectory = [string, string, string?];
+
+function dataDirectories(ctx: NodeContext): DataDirectory[] {
   // Consul's package makes /opt/consul; the agents of non-server roles keep their data here.
-  const agent: [string, string][] = [[PATHS.promtailData, "promtail"], ...(ctx.isServer ? [] : [[PATHS.consulDataNoVolume, "consul"] as [string, string]])];
+  const agent: DataDirectory[] = [[PATHS.promtailData, "promtail"], ...(ctx.isServer ? [] : [[PATHS.consulDataNoVolume, "consul"] as DataDirectory])];
   return [...agent, ...roleDataDirectories(ctx)];
 }
 
-function roleDataDirectories(ctx: NodeContext): [string, string][] {
+function roleDataDirectories(ctx: NodeContext): DataDirectory[] {
   switch (ctx.role) {
     case "core":
       return [[PATHS.consulData, "consul"], [PATHS.nomadData, "nomad"], [PATHS.vaultData, "vault"], [PATHS.stateDir, "root"]];
     case "client":
       return [[PATHS.nomadData, "root"], [PATHS.dockerData, "root"]];
     case "monitoring":
-      return [[PATHS.victoriaMetricsData, "victoriametrics"], [PATHS.lokiData, "loki"], [PATHS.grafanaData, "grafana"]];
+      // Loki's package makes its user without a group of its own (loki-postinstall.sh: `adduser
+      // --system` puts it in nogroup): its directory's group is root's, not a shared one.
+      return [[PATHS.victoriaMetricsData, "victoriametrics"], [PATHS.lokiData, "loki", "root"], [PATHS.grafanaData, "grafana"]];
     case "routing":
       return [];
   }
@@ -49,7 +54,7 @@ function runcmd(ctx: NodeContext): string[][] {
     // The packages' sample configurations would merge into ours.
     ["rm", "-f", `${PATHS.consulDir}/consul.hcl`, `${PATHS.nomadDir}/nomad.hcl`, `${PATHS.vaultDir}/vault.hcl`],
     ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", PATHS.secretsDir],
-    ...dirs.map(([dir, owner]) => ["install", "-d", "-m", "0750", "-o", owner, "-g", owner, dir]),
+    ...dirs.map(([dir, owner, group]) => ["install", "-d", "-m", "0750", "-o", owner, "-g", group ?? owner, dir]),
     ["systemctl", "daemon-reload"],
     // Before anything can start a task: no task reaches the metadata service (imds-guard.ts).
     ...(ctx.role === "client" ? [["systemctl", "start", "bitte-imds-guard"]] : []),
