@@ -29,12 +29,14 @@ function manifestOf(cluster: Cluster): Manifest {
 
 const graph = (m: Manifest) => Object.fromEntries(Object.values(m.stacks).map((s) => [s.name, [...s.dependencies].sort()]));
 
-test("local backend: network → core → consul / clients → jobs, from the manifest", () => {
+// Clients after consul: a client's first boot issues its own Nomad certificate through the Vault
+// AWS auth roles and the node PKI role the consul stack configures (issue 12, finding 3).
+test("local backend: network → core → consul → clients → jobs, from the manifest", () => {
   expect(graph(manifestOf(example))).toEqual({
     network: [],
     core: ["network"],
     consul: ["core"],
-    clients: ["core", "network"],
+    clients: ["consul", "core", "network"],
     jobs: ["clients", "consul"],
   });
 });
@@ -45,7 +47,7 @@ test("S3 backend: the state stack comes before network (its bucket holds every o
     network: ["state"],
     core: ["network"],
     consul: ["core"],
-    clients: ["core", "network"],
+    clients: ["consul", "core", "network"],
     jobs: ["clients", "consul"],
   });
 });

@@ -43,16 +43,16 @@ const deployFlags = (dir: string) => `--output ${dir} --skip-synth --ignore-miss
 const tokens = { CONSUL_HTTP_TOKEN: "c", NOMAD_TOKEN: "n", VAULT_TOKEN: "v" };
 const prod = defineCluster(s3Spec);
 
-test("local backend: synth, then network, core, clients, consul, jobs one at a time (ties in manifest order), then a summary", async () => {
+test("local backend: synth, then network, core, consul, clients, jobs one at a time (ties in manifest order), then a summary", async () => {
   const dir = project();
   const ctx = testContext({ projectDir: dir, env: { ...tokens, PATH: "/bin" }, run: runner(cluster, dir) });
   expect(await deploy(ctx, cluster, { stacks: [], autoApprove: true })).toBe(0);
   expect(ctx.calls.map(line)).toEqual([
     "npx cdktf synth --output cdktf.out",
-    ...["network", "core", "clients", "consul", "jobs"].map((s) => `npx cdktf deploy ${s} ${deployFlags("cdktf.out")} --auto-approve`),
+    ...["network", "core", "consul", "clients", "jobs"].map((s) => `npx cdktf deploy ${s} ${deployFlags("cdktf.out")} --auto-approve`),
   ]);
   expect(ctx.calls[1].options).toMatchObject({ cwd: dir, stdio: "inherit", env: { BITTE_CLUSTER: "example", PATH: "/bin" } });
-  expect(ctx.progress.events.at(-1)).toBe("info: " + deploySummary(["network", "core", "clients", "consul", "jobs"].map((stack) => ({ stack, status: "deployed", seconds: 0, exitCode: 0 }))));
+  expect(ctx.progress.events.at(-1)).toBe("info: " + deploySummary(["network", "core", "consul", "clients", "jobs"].map((stack) => ({ stack, status: "deployed", seconds: 0, exitCode: 0 }))));
 });
 
 test("S3 backend: the state stack first, in the cluster's own output directory, BITTE_CLUSTER = the file name", async () => {
@@ -61,7 +61,7 @@ test("S3 backend: the state stack first, in the cluster's own output directory, 
   await deploy(ctx, prod, { stacks: [], autoApprove: false, clusterFile: "production" });
   expect(ctx.calls.map(line)).toEqual([
     "npx cdktf synth --output cdktf.out-prod",
-    ...["state", "network", "core", "clients", "consul", "jobs"].map((s) => `npx cdktf deploy ${s} ${deployFlags("cdktf.out-prod")}`),
+    ...["state", "network", "core", "consul", "clients", "jobs"].map((s) => `npx cdktf deploy ${s} ${deployFlags("cdktf.out-prod")}`),
   ]);
   for (const c of ctx.calls) expect(c.options.env?.BITTE_CLUSTER).toBe("production");
 });
@@ -75,7 +75,7 @@ test("`bitte deploy state` runs the state stack of an S3 cluster; a local cluste
   const local = project();
   const err = (await deploy(testContext({ projectDir: local, run: runner(cluster, local) }), cluster, { stacks: ["state"], autoApprove: false }).catch((e) => e)) as CliError;
   expect(err.message).toBe("Unknown stack state. Cluster example keeps local state, so it has no state stack.");
-  expect(err.hint).toBe("Stacks of cluster example, in deploy order: network, core, clients, consul, jobs.");
+  expect(err.hint).toBe("Stacks of cluster example, in deploy order: network, core, consul, clients, jobs.");
 });
 
 test("named stacks run in manifest order whatever order they are given in", async () => {
@@ -90,7 +90,7 @@ test("stops at the first failing stack and says how to continue", async () => {
   const ctx = testContext({ projectDir: dir, run: runner(cluster, dir, (c) => (c.args[2] === "core" ? 1 : 0)) });
   const err = (await deploy(ctx, cluster, { stacks: [], autoApprove: false }).catch((e) => e)) as CliError;
   expect(err.message).toBe("cdktf deploy core failed (exit 1).");
-  expect(err.hint).toContain("bitte deploy --cluster example core clients consul jobs");
+  expect(err.hint).toContain("bitte deploy --cluster example core consul clients jobs");
   expect(ctx.calls).toHaveLength(3);
   const summary = ctx.progress.events.at(-1)!;
   expect(summary).toMatch(/network\s+deployed/);
