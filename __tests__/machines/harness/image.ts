@@ -5,7 +5,7 @@
  * builders apart. The roles' OS packages are not in it: see os-mirror.ts.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { sh } from "./exec";
@@ -133,7 +133,6 @@ function buildImage(tmp: string): void {
     "",
   ].join("\n"));
   sh(["chroot", rootfs, "apt-get", "clean"]);
-  binaryArchiveKeys(rootfs);
 
   // The machine environment (not user data): cloud-init reads only the NoCloud seed and leaves
   // the network alone (the test configures each namespace's address, as EC2's DHCP would).
@@ -159,26 +158,6 @@ function buildImage(tmp: string): void {
   writeFileSync(join(gpg, "public.asc"), sh(["gpg", "--batch", "--armor", "--export"], { env }).stdout);
   sh(["gpgconf", "--kill", "all"], { env, check: false });
   if (!statSync(join(gpg, "public.asc")).size) throw new Error("gpg exported no public key");
-}
-
-/**
- * Debian's archive keys as binary keyrings, the form Ubuntu's image ships them in
- * (`ubuntu-keyring`: /etc/apt/trusted.gpg.d/ubuntu-keyring-2018-archive.gpg): the same keys, so
- * apt trusts exactly what it did. Why: bookworm's debian-archive-keyring ships them ASCII-armoured
- * (`*.asc`), and apt 2.6's gpgv method has apt-key dearmor every .asc with awk and base64 for
- * each InRelease it verifies that names no `signed-by` (the mirror's OS suites): about 7 s of a
- * first boot's `apt-get update` on the loaded build machine (18.5 s to 11.7 s, measured). The
- * mirror's own keys (cloud-init's primary.gpg, security.gpg and signed-by files) are binary already.
- */
-function binaryArchiveKeys(rootfs: string): void {
-  const dir = join(rootfs, "etc/apt/trusted.gpg.d");
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".asc"))) {
-    const out = join(dir, f.replace(/\.asc$/, ".gpg"));
-    sh(["gpg", "--batch", "--yes", "--dearmor", "-o", out, join(dir, f)]);
-    if (!statSync(out).size) throw new Error(`gpg --dearmor wrote nothing for ${f}`);
-    chmodSync(out, 0o644);
-    rmSync(join(dir, f));
-  }
 }
 
 /** cloud-init's machine settings: read only the NoCloud seed; leave the network as the test made it. */
