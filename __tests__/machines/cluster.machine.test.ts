@@ -44,13 +44,8 @@ async function verifiedTls(from: Machine, hostPort: string, serverName: string, 
   return r.status === 0 ? "verified" : `${hostPort}: ${(r.stderr + r.stdout).trim().split("\n").slice(-3).join(" | ")}`;
 }
 
-/** The core stack's instances besides the cores: they boot with them (see the race scenario). */
-const WITH_CORE = ["monitoring", "routing-1"] as const;
-
 describeIf(machineTierUnavailable(), "machine tier", () => {
   let world: World;
-  /** Monitoring and routing, booted during the core race: their cloud-init and bootstrap outcome. */
-  let withCore: Promise<string[]> | undefined;
 
   beforeAll(async () => {
     world = await createWorld(log);
@@ -72,12 +67,6 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
   }, 10 * 60_000);
 
   test("three core nodes boot at once and converge: one CA, one gossip key each, one ACL bootstrap each, Vault initialised once, units active, TLS verified", async () => {
-    // The core stack's other instances boot with the cores, as `deploy core` starts them: they
-    // wait for the core's parameters by design. The next scenario checks them; the client
-    // group's instance (the clients stack, deployed later) boots into the converged cluster.
-    await Promise.all(WITH_CORE.map((n) => world.machine(n).boot({ keepRoot: false })));
-    withCore = settled(world, WITH_CORE, 600);
-    withCore.catch(() => undefined); // awaited by the next scenario; a failure here is reported there
     const problems = await bootAll(world, CORES, { keepRoot: false });
     expect(problems).toEqual([]);
     const cores = CORES.map((n) => world.machine(n));
@@ -117,9 +106,7 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
 
   test("then monitoring, routing and one client of each group boot and reach active units, with verified TLS to their local agent", async () => {
     await ensureBooted(CORES);
-    // Monitoring and routing booted with the cores (run alone, this scenario boots them now).
-    const early = withCore ? await withCore : [];
-    expect([...early, ...(await bootAll(world, OTHERS.filter((n) => !world.machine(n).running), { keepRoot: false }))]).toEqual([]);
+    expect(await bootAll(world, OTHERS, { keepRoot: false })).toEqual([]);
     for (const n of OTHERS) {
       const m = world.machine(n);
       const states = await settledUnits(m, ROLE_UNITS[n]);
