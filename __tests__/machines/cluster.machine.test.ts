@@ -26,7 +26,7 @@ async function settledUnits(m: Machine, units: readonly string[]): Promise<Recor
     return await until(`${m.props.name}: units to settle`, async () => {
       last = await m.unitStates(units);
       return Object.values(last).some((st) => st === "activating" || st === "reloading" || st === "deactivating") ? undefined : last;
-    }, 60, 2_000);
+    }, 120, 1_000);
   } catch {
     return last;
   }
@@ -35,7 +35,7 @@ async function settledUnits(m: Machine, units: readonly string[]): Promise<Recor
 /** Boots machines at once and waits for cloud-init and the bootstrap on each; returns failures with their logs. */
 async function bootAll(world: World, names: readonly string[], opts: { keepRoot?: boolean } = {}): Promise<string[]> {
   await Promise.all(names.map((n) => world.machine(n).boot(opts)));
-  return settled(world, names, 240);
+  return settled(world, names, 600);
 }
 
 /** `openssl s_client` from one machine to host:port, verifying the chain against the machine's CA file. */

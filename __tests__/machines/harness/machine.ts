@@ -36,6 +36,7 @@ export class Machine {
   private exited?: Promise<void>;
   private loop?: string;
   private leaderPid?: number;
+  private boots = 0;
   private readonly root: string;
 
   constructor(readonly props: MachineProps) {
@@ -141,6 +142,7 @@ export class Machine {
    */
   async stop(how: "poweroff" | "crash" = "poweroff", timeoutMs = 120_000): Promise<void> {
     if (this.nspawn && this.running) {
+      await this.trace();
       const leader = this.leaderPid;
       const crash = () => {
         if (leader) {
@@ -160,6 +162,22 @@ export class Machine {
       clearTimeout(hard);
     }
     this.release();
+  }
+
+  /**
+   * With BITTE_MACHINES_TRACE=<dir> (outside the run's directory, which teardown deletes): this
+   * boot's journal (`short-monotonic`: seconds since the container's start) and cloud-init's
+   * per-module times, saved before the machine goes, for the tier's time breakdown (README, "Time").
+   */
+  private async trace(): Promise<void> {
+    const dir = process.env.BITTE_MACHINES_TRACE;
+    if (!dir || this.leaderPid === undefined) return;
+    mkdirSync(dir, { recursive: true });
+    const base = join(dir, `${this.props.name}-${++this.boots}`);
+    const j = await this.exec(["journalctl", "--no-pager", "-o", "short-monotonic", "-b"], { check: false, timeoutMs: 60_000 }).catch((e: Error) => ({ stdout: e.message }));
+    writeFileSync(`${base}.journal`, j.stdout);
+    const a = await this.exec(["cloud-init", "analyze", "blame"], { check: false, timeoutMs: 60_000 }).catch((e: Error) => ({ stdout: e.message }));
+    writeFileSync(`${base}.blame`, a.stdout);
   }
 
   private release(): void {

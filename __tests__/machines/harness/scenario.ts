@@ -12,12 +12,18 @@ export async function journal(m: Machine, unit: string): Promise<string> {
   return (await m.exec(["journalctl", "--no-pager", "-o", "cat", "-u", unit], { check: false })).stdout;
 }
 
-/** Waits (bounded) for the bootstrap unit to settle; returns systemd's Result (`success` or why not). */
-export async function bootstrapResult(m: Machine, attempts = 360): Promise<string> {
+/**
+ * How often the harness asks systemd about a unit: each ask is an nsenter and a systemctl on a
+ * CPU-bound runner, each second of interval is half a second of latency per wait on average.
+ */
+export const POLL_MS = 1_000;
+
+/** Waits (bounded: `attempts` × POLL_MS) for the bootstrap unit to settle; returns systemd's Result (`success` or why not). */
+export async function bootstrapResult(m: Machine, attempts = 900): Promise<string> {
   return until(`${m.props.name}: bitte-bootstrap to finish`, async () => {
     const r = await bootstrapRun(m);
     return r.activeState === "active" || r.activeState === "failed" ? r.result : undefined;
-  }, attempts, 2_500);
+  }, attempts, POLL_MS);
 }
 
 /** Waits for cloud-init (when it runs) and the bootstrap on each machine; returns failures with their logs. */

@@ -147,6 +147,8 @@ function processesUsing(run: string): number[] {
 }
 
 export async function createWorld(log: (m: string) => void = () => undefined): Promise<World> {
+  const t0 = Date.now();
+  const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   sweepStale(log);
   const run = runId();
   const dir = join(tmpdir(), run);
@@ -162,6 +164,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
   };
   try {
     const image = ensureImage(log);
+    log(`image ready after ${since()}`);
     // Synthesized once, with the image's signing key (the stacks' synth cache is per cluster name).
     const plan = planCluster(image.signingKey);
     const osDebs = ensureOsDebs(image, osPackagesOf(plan.machines), log);
@@ -188,6 +191,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
     buildRepo(srv, { path: "hashicorp", origin: "Bitte machine tier HashiCorp mirror", suites: { [SUITE]: pick(["consul", "nomad", "vault"]) } }, gnupg);
     buildRepo(srv, { path: "grafana", origin: "Bitte machine tier Grafana mirror", suites: { stable: pick(["grafana", "loki", "promtail"]) } }, gnupg);
 
+    log(`cluster synthesized, mirrors signed after ${since()}`);
     net = createNet(run, plan.svcAddress, plan.vpcCidrs);
     plan.machines.forEach((m, i) => addNode(net as Net, m.name, i + 1, m.address));
     procs.push(serve(net, ["python3", "-m", "http.server", "--bind", plan.svcIp, "--directory", srv, "80"], join(dir, "http.log")));
@@ -226,6 +230,7 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
 
     await until("the mirror's HTTP server", () => (sh(["ip", "netns", "exec", net!.svcNs, "python3", "-c", `import urllib.request;urllib.request.urlopen("http://${plan.svcIp}/debian/dists/${SUITE}/InRelease",timeout=2)`], { check: false }).status === 0 ? true : undefined), 60, 500);
 
+    log(`network and services up after ${since()}`);
     const hostsOf = (m: MachinePlan) => [
       "127.0.0.1 localhost",
       "::1 localhost ip6-localhost ip6-loopback",
