@@ -19,17 +19,29 @@ import { CORE_UNITS, CORES, journal, logFailure, settled } from "./harness/scena
 import { createWorld, type World } from "./harness/world";
 
 const log = (m: string) => process.stderr.write(`[machines] ${m}\n`);
-/** Unit states once none is still starting or restarting (bounded: a crash loop shows as itself). */
+/** How long a settled unit must go without a restart to count as running, not crash-looping. */
+const CRASH_LOOP_WINDOW_MS = 15_000;
+
+/**
+ * Unit states once none is still starting or restarting (bounded). One sample is not enough: a
+ * crash-looping unit (Restart=on-failure, RestartSec=2 as Loki's) reads `active` for a moment
+ * after each restart. So a unit whose systemd restart counter grows over CRASH_LOOP_WINDOW_MS is
+ * reported as crash-looping, whatever it reads at the end.
+ */
 async function settledUnits(m: Machine, units: readonly string[]): Promise<Record<string, string>> {
   let last: Record<string, string> = {};
   try {
-    return await until(`${m.props.name}: units to settle`, async () => {
+    await until(`${m.props.name}: units to settle`, async () => {
       last = await m.unitStates(units);
       return Object.values(last).some((st) => st === "activating" || st === "reloading" || st === "deactivating") ? undefined : last;
     }, 120, 1_000);
   } catch {
     return last;
   }
+  const before = await m.unitRestarts(units);
+  await new Promise((r) => setTimeout(r, CRASH_LOOP_WINDOW_MS));
+  const [after, states] = [await m.unitRestarts(units), await m.unitStates(units)];
+  return Object.fromEntries(units.map((u) => [u, after[u] > before[u] ? `crash-looping (${after[u] - before[u]} restarts in ${CRASH_LOOP_WINDOW_MS / 1000} s)` : states[u]]));
 }
 
 /** Boots machines at once and waits for cloud-init and the bootstrap on each; returns failures with their logs. */

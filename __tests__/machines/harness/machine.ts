@@ -135,6 +135,13 @@ export class Machine {
     return Object.fromEntries(units.map((u, i) => [u, states[i] ?? "unknown"]));
   }
 
+  /** systemd's restart counter (`NRestarts`) of each unit: a crash loop shows as it growing. */
+  async unitRestarts(units: readonly string[]): Promise<Record<string, number>> {
+    const r = await this.exec(["systemctl", "show", "--property=NRestarts", "--value", ...units], { check: false });
+    const counts = r.stdout.trim().split("\n");
+    return Object.fromEntries(units.map((u, i) => [u, Number(counts[i] ?? NaN)]));
+  }
+
   /**
    * Powers off (SIGTERM to nspawn: systemd shuts down in order), or crashes (SIGKILL to the
    * container's init: the kernel kills its whole pid namespace at once). A poweroff that takes
