@@ -5,8 +5,8 @@
  */
 import { VAULT, vaultClientAuthRole } from "../policy/names";
 import { NOMAD_CLIENT_NAME } from "../policy/vault-node-pki";
-import { asset, shippedScript } from "./assets";
 import { PATHS } from "./paths";
+import { timedScriptFiles } from "./timed-script";
 import type { NodeContext, NodeFile } from "./types";
 
 /** Lifetime a client asks for; the consul stack's role allows at most 72h. */
@@ -20,8 +20,8 @@ export const NOMAD_CERT_PATHS = Object.freeze({
 /** The timer the bootstrap starts after the first boot. */
 export const NOMAD_CERT_UNITS = Object.freeze(["bitte-nomad-cert.timer"]);
 
-function env(ctx: NodeContext): string {
-  const vars = {
+function env(ctx: NodeContext): Record<string, string> {
+  return {
     BITTE_NODE_NAME: ctx.nodeName ?? "",
     BITTE_NODE_ENV: PATHS.nodeEnv,
     BITTE_TLS_DIR: PATHS.tlsDir,
@@ -37,55 +37,23 @@ function env(ctx: NodeContext): string {
     BITTE_CERT_TTL: `${NOMAD_CERT_TTL_SECONDS / 3600}h`,
     BITTE_CERT_RENEW_BEFORE: String(NOMAD_CERT_TTL_SECONDS / 2),
   };
-  return Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n";
-}
-
-function service(): string {
-  return [
-    "[Unit]",
-    "Description=Bitte: this Nomad client's own certificate from Vault (renewed at half its lifetime)",
-    "Wants=network-online.target",
-    "After=network-online.target bitte-bootstrap.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    `ExecStart=${NOMAD_CERT_PATHS.script}`,
-    "UMask=0077",
-    "LimitCORE=0",
-    "NoNewPrivileges=yes",
-    "ProtectSystem=strict",
-    "ProtectHome=yes",
-    "PrivateTmp=yes",
-    // bitte-bootstrap makes it (layout) before it first runs this script; the timer's runs come after.
-    `ReadWritePaths=-${PATHS.nomadDir}/tls`,
-    "TimeoutStartSec=20min",
-    "",
-  ].join("\n");
-}
-
-function timer(): string {
-  return [
-    "[Unit]",
-    "Description=Bitte: check this Nomad client's certificate every hour",
-    "",
-    "[Timer]",
-    "OnBootSec=10min",
-    "OnUnitActiveSec=1h",
-    "RandomizedDelaySec=5min",
-    "",
-    "[Install]",
-    "WantedBy=timers.target",
-    "",
-  ].join("\n");
 }
 
 /** The client's certificate files. */
 export function nomadCertFiles(ctx: NodeContext): NodeFile[] {
-  const root = (path: string, content: string, permissions = "0644"): NodeFile => ({ path, content, permissions, owner: "root:root" });
-  return [
-    root(NOMAD_CERT_PATHS.script, shippedScript(asset("scripts/bitte-nomad-cert.sh")), "0755"),
-    root(NOMAD_CERT_PATHS.env, env(ctx)),
-    root("/etc/systemd/system/bitte-nomad-cert.service", service()),
-    root("/etc/systemd/system/bitte-nomad-cert.timer", timer()),
-  ];
+  return timedScriptFiles({
+    name: "bitte-nomad-cert",
+    scriptPath: NOMAD_CERT_PATHS.script,
+    scriptAsset: "scripts/bitte-nomad-cert.sh",
+    envPath: NOMAD_CERT_PATHS.env,
+    env: env(ctx),
+    service: {
+      description: "Bitte: this Nomad client's own certificate from Vault (renewed at half its lifetime)",
+      after: ["bitte-bootstrap.service"],
+      // bitte-bootstrap makes it (layout) before it first runs this script; the timer's runs come after.
+      readWritePaths: `-${PATHS.nomadDir}/tls`,
+      timeoutStart: "20min",
+    },
+    timer: { description: "Bitte: check this Nomad client's certificate every hour", lines: ["OnBootSec=10min", "OnUnitActiveSec=1h", "RandomizedDelaySec=5min"] },
+  });
 }

@@ -4,8 +4,8 @@
  * stores one Consul, one Nomad and one Vault snapshot per interval under `snapshots/<product>/`.
  */
 import { clusterKeyId } from "../../stacks/base";
-import { asset, shippedScript } from "./assets";
 import { PATHS } from "./paths";
+import { timedScriptFiles } from "./timed-script";
 import type { NodeContext, NodeFile } from "./types";
 
 /** Key prefix of every snapshot in the cluster bucket (IAM, lifecycle and the CLI use it too). */
@@ -31,8 +31,8 @@ export function snapshotKeyPattern(cluster: string, product: SnapshotProduct): R
   return new RegExp(`^${SNAPSHOT_PREFIX}/${product}/${cluster}-\\d{8}T\\d{6}Z\\.snap$`);
 }
 
-function env(ctx: NodeContext): string {
-  const vars = {
+function env(ctx: NodeContext): Record<string, string> {
+  return {
     BITTE_CLUSTER: ctx.cluster.name,
     BITTE_NODE_NAME: ctx.nodeName ?? "",
     BITTE_NODE_ENV: PATHS.nodeEnv,
@@ -46,54 +46,23 @@ function env(ctx: NodeContext): string {
     BITTE_VAULT_SERVER_ID: `vault.${ctx.cluster.domain}`,
     BITTE_SNAPSHOT_PRODUCTS: SNAPSHOT_PRODUCTS.join(" "),
   };
-  return Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n";
-}
-
-function service(): string {
-  return [
-    "[Unit]",
-    "Description=Bitte raft snapshots to the cluster bucket (the Consul leader only)",
-    "Wants=network-online.target",
-    "After=network-online.target consul.service nomad.service vault.service bitte-bootstrap.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    `ExecStart=${SNAPSHOT_PATHS.script}`,
-    "UMask=0077",
-    "LimitCORE=0",
-    "NoNewPrivileges=yes",
-    "ProtectSystem=strict",
-    "ProtectHome=yes",
-    "PrivateTmp=yes",
-    `ReadWritePaths=${TEXTFILE_DIR}`,
-    "TimeoutStartSec=30min",
-    "",
-  ].join("\n");
-}
-
-function timer(intervalMinutes: number): string {
-  return [
-    "[Unit]",
-    "Description=Bitte raft snapshots every " + intervalMinutes + " minutes",
-    "",
-    "[Timer]",
-    "OnBootSec=15min",
-    `OnUnitActiveSec=${intervalMinutes}min`,
-    "AccuracySec=1min",
-    "",
-    "[Install]",
-    "WantedBy=timers.target",
-    "",
-  ].join("\n");
 }
 
 /** The core node's snapshot files. */
 export function snapshotFiles(ctx: NodeContext): NodeFile[] {
-  const root = (path: string, content: string, permissions = "0644"): NodeFile => ({ path, content, permissions, owner: "root:root" });
-  return [
-    root(SNAPSHOT_PATHS.script, shippedScript(asset("scripts/bitte-snapshot.sh")), "0755"),
-    root(SNAPSHOT_PATHS.env, env(ctx)),
-    root("/etc/systemd/system/bitte-snapshot.service", service()),
-    root("/etc/systemd/system/bitte-snapshot.timer", timer(ctx.cluster.operations.snapshots.intervalMinutes)),
-  ];
+  const intervalMinutes = ctx.cluster.operations.snapshots.intervalMinutes;
+  return timedScriptFiles({
+    name: "bitte-snapshot",
+    scriptPath: SNAPSHOT_PATHS.script,
+    scriptAsset: "scripts/bitte-snapshot.sh",
+    envPath: SNAPSHOT_PATHS.env,
+    env: env(ctx),
+    service: {
+      description: "Bitte raft snapshots to the cluster bucket (the Consul leader only)",
+      after: ["consul.service", "nomad.service", "vault.service", "bitte-bootstrap.service"],
+      readWritePaths: TEXTFILE_DIR,
+      timeoutStart: "30min",
+    },
+    timer: { description: `Bitte raft snapshots every ${intervalMinutes} minutes`, lines: ["OnBootSec=15min", `OnUnitActiveSec=${intervalMinutes}min`, "AccuracySec=1min"] },
+  });
 }
