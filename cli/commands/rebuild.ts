@@ -18,7 +18,7 @@ import { CliError, awsCall } from "../errors";
 import { checkQuorum, type ServiceHealth } from "../health";
 import { bar } from "../progress";
 import { instanceAddresses, readSynthesized, synthesizedStack, type SynthesizedStack, type TfJson } from "../synth";
-import { tokensFromEnvOrSsm } from "./tokens";
+import { resolveTokens } from "./tokens";
 
 /** A fixed node replaced through Terraform; core nodes also wait for quorum. */
 export interface InstanceStep {
@@ -315,7 +315,7 @@ export async function rebuild(ctx: Context, cluster: Cluster, options: RebuildOp
     return 0;
   }
   ctx.progress.info(text.trimEnd());
-  const tokens = steps.some((s) => s.kind === "instance" && s.quorumIp) ? await tokensFromEnvOrSsm(ctx, cluster) : {};
+  const tokens = steps.some((s) => s.kind === "instance" && s.quorumIp) ? (await resolveTokens(ctx, cluster)).env : {};
   const done: string[] = [];
   for (const [i, step] of steps.entries()) {
     try {

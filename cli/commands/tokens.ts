@@ -118,8 +118,3 @@ export async function resolveTokens(ctx: Context, cluster: Cluster, services: re
   for (const t of await readTokens(cluster, ctx.aws, missing.map((m) => m.service))) env[t.env] = t.value;
   return { env, fromSsm: missing.map((t) => t.service) };
 }
-
-/** Tokens for the API calls of `rebuild`: the environment's, else SSM's. Returns env-var name → token. */
-export async function tokensFromEnvOrSsm(ctx: Context, cluster: Cluster): Promise<Record<string, string>> {
-  return (await resolveTokens(ctx, cluster)).env;
-}
