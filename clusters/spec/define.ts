@@ -326,17 +326,19 @@ function resolveImages(spec: Filled, regions: readonly string[], c: Checker): Pa
   return out;
 }
 
+/** One field's share of a region's vCPU quota. */
+interface QuotaPart {
+  readonly field: string;
+  readonly value: unknown;
+  readonly label: string;
+  readonly vcpus: number;
+}
+
 function quotaWarnings(spec: Filled, cluster: { readonly regions: readonly RegionPlan[]; readonly clientGroups: readonly ResolvedClientGroup[] }, c: Checker): void {
   for (const region of cluster.regions) {
     // Per quota, what counts against it: the warning names the biggest contributor's own field and
     // value (the one to change), and lists them all.
-    interface Part {
-      readonly field: string;
-      readonly value: unknown;
-      readonly label: string;
-      readonly vcpus: number;
-    }
-    const vcpus = new Map<Quota, Part[]>();
+    const vcpus = new Map<Quota, QuotaPart[]>();
     const add = (type: string, count: number, label: string, field: string, value: unknown): void => {
       const q = vcpuQuota(type);
       vcpus.set(q, [...(vcpus.get(q) ?? []), { field, value, label: `${label} ${count} × ${type}`, vcpus: count * estimateVcpus(type) }]);
