@@ -135,11 +135,19 @@ export class Machine {
     return Object.fromEntries(units.map((u, i) => [u, states[i] ?? "unknown"]));
   }
 
-  /** systemd's restart counter (`NRestarts`) of each unit: a crash loop shows as it growing. */
+  /**
+   * systemd's restart counter (`NRestarts`) of each unit: a crash loop shows as it growing. One
+   * call per unit: with several units `systemctl show` separates them by blank lines. A count that
+   * cannot be read is an error, not a zero.
+   */
   async unitRestarts(units: readonly string[]): Promise<Record<string, number>> {
-    const r = await this.exec(["systemctl", "show", "--property=NRestarts", "--value", ...units], { check: false });
-    const counts = r.stdout.trim().split("\n");
-    return Object.fromEntries(units.map((u, i) => [u, Number(counts[i] ?? NaN)]));
+    const counts: Record<string, number> = {};
+    for (const u of units) {
+      const out = (await this.exec(["systemctl", "show", "--property=NRestarts", "--value", u])).stdout.trim();
+      if (!/^\d+$/.test(out)) throw new Error(`${this.props.name}: NRestarts of ${u} is ${JSON.stringify(out)}, not a count`);
+      counts[u] = Number(out);
+    }
+    return counts;
   }
 
   /**
