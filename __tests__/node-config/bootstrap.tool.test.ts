@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWithTools, run } from "../harness/tools";
 import example from "../../clusters/example";
-import { allConsulServiceNames } from "../../constructs/node-config/consul";
+import { consulServiceInputs } from "../../constructs/node-config/consul";
 import { consulPolicies, renderConsulRules } from "../../constructs/policy/consul";
 import { CONSUL_POLICIES } from "../../constructs/policy/names";
 import { resources, synthConsul } from "../consul/helpers";
@@ -208,7 +208,7 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
   test("the first boot creates each Consul policy exactly as constructs/policy/consul.ts defines it, and the consul stack creates none of them", () => {
     const { state } = last;
     const created = readdirSync(join(state, "consul/policies")).sort();
-    const docs = consulPolicies({ namespaces: ["default", ...example.namespaces], routedServices: example.routes.map((r) => r.service), agentServices: allConsulServiceNames() });
+    const docs = consulPolicies({ namespaces: ["default", ...example.namespaces], routedServices: example.routes.map((r) => r.service), ...consulServiceInputs() });
     for (const name of created) {
       const doc = docs.find((d) => d.name === name);
       expect({ name, defined: doc !== undefined }).toEqual({ name, defined: true });

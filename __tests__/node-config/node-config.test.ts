@@ -22,7 +22,8 @@ import {
   autoJoinTagValue,
   ssmAccess,
 } from "../../constructs/node-config";
-import { allConsulServiceNames } from "../../constructs/node-config/consul";
+import { allConsulServiceNames, CONSUL_SERVICES } from "../../constructs/node-config/consul";
+import { MEMBER_AGENT_TOKENS } from "../../constructs/node-config/consul-acl";
 import { serviceUnit } from "../../constructs/node-config/systemd";
 import { PORTS } from "../../constructs/ports";
 import { clusterKeyId } from "../../stacks/base";
@@ -129,10 +130,15 @@ describe("Consul", () => {
     expect(jsonOf(client, "/etc/docker/daemon.json").dns).toEqual(["172.17.0.1"]);
   });
 
-  test("the core's agent policy may register every config-file service of the cluster", () => {
+  test("each role's first-boot agent policy may register that role's config-file services and no other role's", () => {
     for (const n of NODES) for (const s of jsonOf(n, `${PATHS.consulDir}/services.json`).services) expect(allConsulServiceNames()).toContain(s.name);
-    const agent = jsonOf(core, PATHS.consulAcl).policies.find((p: { name: string }) => p.name === "bitte-agent");
-    for (const s of allConsulServiceNames()) expect(agent.rules).toContain(`service "${s}" {\n  policy = "write"\n}`);
+    const acl = jsonOf(core, PATHS.consulAcl);
+    for (const role of NODE_ROLES) {
+      const name = acl.tokens[role === "core" ? SSM_PARAMETERS.consulAgentToken : MEMBER_AGENT_TOKENS[role]];
+      const rules: string = acl.policies.find((p: { name: string }) => p.name === name).rules;
+      const own = CONSUL_SERVICES[role].map((s) => s.name);
+      for (const s of allConsulServiceNames()) expect([role, s, rules.includes(`service "${s}" {\n  policy = "write"\n}`)]).toEqual([role, s, own.includes(s)]);
+    }
   });
 });
 
@@ -306,7 +312,10 @@ describe("contract", () => {
       expect(a.read).not.toContain(SSM_PARAMETERS.ca);
       expect(a.read).not.toContain(SSM_PARAMETERS.consulManagementToken);
       expect(a.read).not.toContain(SSM_PARAMETERS.nomadGossipKey);
-      expect(a.read).toEqual(expect.arrayContaining([SSM_PARAMETERS.caCert, SSM_PARAMETERS.consulGossipKey, SSM_PARAMETERS.consulAgentToken]));
+      expect(a.read).toEqual(expect.arrayContaining([SSM_PARAMETERS.caCert, SSM_PARAMETERS.consulGossipKey, MEMBER_AGENT_TOKENS[role]]));
+      // No other role's agent token, and not the servers' Nomad token (acl write).
+      expect(a.read.filter((n) => n.startsWith("consul/agent-token"))).toEqual([MEMBER_AGENT_TOKENS[role]]);
+      expect(a.read).not.toContain(SSM_PARAMETERS.consulNomadToken);
     }
     expect(ssmAccess("client").write).toEqual([]);
     expect(ssmAccess("routing").write).toEqual([]);
@@ -322,6 +331,13 @@ describe("contract", () => {
     const alerting = renderNodeFiles({ cluster, role: "monitoring" }).find((f) => f.path === "/etc/bitte/alerting.env");
     expect(alerting?.content).toContain(`BITTE_WEBHOOK_PARAMETER=${JSON.stringify(SSM_PARAMETERS.alertsWebhookToken)}`);
     touched.add(SSM_PARAMETERS.alertsWebhookToken);
+    // The other roles' Consul tokens: the cores make those consul-acl.json lists; each role reads its own, named in its bootstrap.env.
+    const acl = jsonOf(core, PATHS.consulAcl);
+    for (const name of acl.memberTokens as string[]) touched.add(name);
+    for (const role of ["client", "monitoring", "routing"] as const) {
+      const env = renderNodeFiles({ cluster, role }).find((f) => f.path === PATHS.bootstrapEnv)?.content ?? "";
+      for (const m of env.matchAll(/^BITTE_(?:CONSUL_AGENT|NOMAD_CONSUL)_TOKEN_PARAMETER="([^"]+)"$/gm)) expect(acl.memberTokens).toContain(m[1]);
+    }
     const granted = new Set(NODE_ROLES.flatMap((r) => [...ssmAccess(r).read, ...ssmAccess(r).write]));
     expect([...touched].sort()).toEqual([...granted].sort());
   });

@@ -19,9 +19,18 @@ export const CONSUL_SERVICES: Readonly<Record<NodeRole, readonly { readonly name
   routing: [{ name: "node-exporter", port: PORTS.nodeExporter }, { name: "haproxy-metrics", port: PORTS.haproxyMetrics }],
 });
 
-/** Every config-file service of the cluster: the agent policy grants `service:write` on these. */
+/** Every config-file service of the cluster. */
 export function allConsulServiceNames(): string[] {
   return [...new Set(Object.values(CONSUL_SERVICES).flatMap((s) => s.map((x) => x.name)))].sort();
+}
+
+/** Services the servers register themselves (Nomad's default server service name, Vault's service registration). */
+export const SERVER_SERVICES = Object.freeze(["nomad", "vault"]);
+
+/** Who registers which service, for the Consul policies: each role's own, and those no workload may register. */
+export function consulServiceInputs(): { agentServices: Record<NodeRole, string[]>; infrastructureServices: string[] } {
+  const agentServices = Object.fromEntries(Object.entries(CONSUL_SERVICES).map(([role, s]) => [role, s.map((x) => x.name)])) as Record<NodeRole, string[]>;
+  return { agentServices, infrastructureServices: [...new Set([...allConsulServiceNames(), ...SERVER_SERVICES])].sort() };
 }
 
 /**

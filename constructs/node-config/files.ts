@@ -2,7 +2,8 @@ import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
 import { asset, shippedPython, shippedScript } from "./assets";
 import { consulConfig, consulServices } from "./consul";
-import { firstBootConsulAcl } from "./consul-acl";
+import { firstBootConsulAcl, MEMBER_AGENT_TOKENS } from "./consul-acl";
+import { SSM_PARAMETERS } from "./ssm";
 import { alertingFiles, ALERTING_UNITS, clientGroupMaxFile } from "./alerting";
 import { resolveNode } from "./context";
 import { dockerDaemonConfig, resolvedDropIn } from "./dns";
@@ -59,6 +60,9 @@ function bootstrapEnv(ctx: NodeContext): string {
     // The Vault init-lock owner asks its peers before it initialises (their fixed addresses).
     // Clients issue their own Nomad certificate from Vault before Nomad starts (nomad-cert.ts).
     BITTE_NOMAD_CERT_SCRIPT: ctx.role === "client" ? NOMAD_CERT_PATHS.script : undefined,
+    // The role's own Consul tokens, by their parameters in HashiStackBootstrap's table.
+    BITTE_CONSUL_AGENT_TOKEN_PARAMETER: ctx.role === "core" ? undefined : MEMBER_AGENT_TOKENS[ctx.role],
+    BITTE_NOMAD_CONSUL_TOKEN_PARAMETER: ctx.role === "client" ? SSM_PARAMETERS.consulNomadClientToken : undefined,
     // The init-lock owner sets up Vault's node PKI: its mount and the names its CA may sign.
     BITTE_NODE_PKI_SCRIPT: ctx.role === "core" ? PATHS.nodePkiScript : undefined,
     BITTE_NODE_PKI_PATH: ctx.role === "core" ? VAULT.nodePkiPath : undefined,

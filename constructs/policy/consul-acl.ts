@@ -3,6 +3,7 @@ import { AclBindingRule } from "@cdktf/provider-consul/lib/acl-binding-rule";
 import { AclPolicy } from "@cdktf/provider-consul/lib/acl-policy";
 import { AclRole } from "@cdktf/provider-consul/lib/acl-role";
 import { Construct } from "constructs";
+import { consulServiceInputs } from "../node-config/consul";
 import { consulPolicies, FIRST_BOOT_CONSUL_POLICIES, renderConsulRules } from "./consul";
 import { CONSUL_WORKLOAD_AUTH_METHOD, consulTaskRole } from "./names";
 
@@ -39,7 +40,7 @@ export class ConsulAcl extends Construct {
     super(scope, id);
     // The first boot owns the policies its tokens need (FIRST_BOOT_CONSUL_POLICIES): creating them
     // here too would fail with "already exists".
-    const docs = consulPolicies({ namespaces: props.namespaces, routedServices: props.routedServices }).filter((d) => !FIRST_BOOT_CONSUL_POLICIES.includes(d.name));
+    const docs = consulPolicies({ namespaces: props.namespaces, routedServices: props.routedServices, ...consulServiceInputs() }).filter((d) => !FIRST_BOOT_CONSUL_POLICIES.includes(d.name));
     const policies = new Map<string, AclPolicy>();
     const roles = new Map<string, AclRole>();
     for (const doc of docs) {

@@ -2,12 +2,12 @@
  * Consul ACL policy documents as data, and their renderer. Each document says what one kind of
  * token may do; the `ConsulAcl` construct turns them into policies and roles.
  *
- * Node writes are never granted here: every agent and Nomad token gets a node identity for its
- * own node (`-node-identity <node>:<datacenter>`) when the bootstrap creates it, so no token can
- * rewrite another node's catalog entry.
+ * Only the agent tokens write nodes, and they are one per role, not per node: any agent of a role
+ * can rewrite another node's catalog entry. Their service writes are the role's own services, so
+ * no client token can register a core, monitoring or routing service (README, security).
  */
 import { renderHcl, type HclBlock } from "./hcl";
-import { CONSUL_POLICIES, consulTaskRole } from "./names";
+import { CONSUL_POLICIES, consulAgentPolicy, consulTaskRole, type NodeRole } from "./names";
 
 export type ConsulAccess = "deny" | "read" | "list" | "write";
 /** Resources with exact (`service "web"`) and prefix (`service_prefix "web-"`) rules. */
@@ -57,11 +57,22 @@ export interface ConsulPolicyInputs {
   /** Consul services that public routes point at. */
   readonly routedServices: readonly string[];
   /**
-   * Services the agents register from their config files (the first-boot agent token writes them).
+   * Services each role's agents register from their config files: the role's agent token may
+   * write these and no others.
+   * @default none on any role
+   */
+  readonly agentServices?: Readonly<Partial<Record<NodeRole, readonly string[]>>>;
+  /**
+   * Services only servers and infrastructure nodes register (Vault, the Nomad servers, every
+   * config-file service): the Nomad clients' token may not register them, so a workload host
+   * cannot draw their traffic.
    * @default []
    */
-  readonly agentServices?: readonly string[];
+  readonly infrastructureServices?: readonly string[];
 }
+
+/** Roles whose nodes hold no management token. */
+export const MEMBER_ROLES = Object.freeze(["client", "monitoring", "routing"] as const);
 
 /**
  * Policies the first boot creates, before any Terraform can reach Consul: the tokens it makes for
@@ -71,6 +82,8 @@ export interface ConsulPolicyInputs {
  */
 export const FIRST_BOOT_CONSUL_POLICIES: readonly string[] = Object.freeze([
   CONSUL_POLICIES.agent,
+  ...MEMBER_ROLES.map(consulAgentPolicy),
+  CONSUL_POLICIES.nomadClient,
   CONSUL_POLICIES.dns,
   CONSUL_POLICIES.nomadServer,
   CONSUL_POLICIES.vault,
@@ -80,22 +93,20 @@ export const FIRST_BOOT_CONSUL_POLICIES: readonly string[] = Object.freeze([
 /** Every Consul policy of the cluster, in a stable order. */
 export function consulPolicies(inputs: ConsulPolicyInputs): readonly ConsulPolicyDoc[] {
   const discovery = [all("node", "read"), all("service", "read")];
+  const ownServices = (role: NodeRole): ConsulRule[] => [...new Set(inputs.agentServices?.[role] ?? [])].sort().map((s) => exact("service", s, "write"));
   return [
     {
       name: CONSUL_POLICIES.agent,
-      description: "Every agent's first-boot agent token: one token for all nodes, so node write everywhere; registers the config-file services.",
-      rules: [all("node", "write"), all("service", "read"), ...[...new Set(inputs.agentServices ?? [])].sort().map((s) => exact("service", s, "write"))],
+      description: "The core servers' first-boot agent token, shared by the three cores (each holds the management token): node write, the core services.",
+      rules: [all("node", "write"), all("service", "read"), ...ownServices("core")],
     },
-    {
-      name: CONSUL_POLICIES.serverAgent,
-      description: "Consul server agents: catalog reads for anti-entropy; own node write comes from the token's node identity.",
-      rules: discovery,
-    },
-    {
-      name: CONSUL_POLICIES.clientAgent,
-      description: "Consul client agents: catalog reads; own node write comes from the token's node identity.",
-      rules: discovery,
-    },
+    ...MEMBER_ROLES.map(
+      (role): ConsulPolicyDoc => ({
+        name: consulAgentPolicy(role),
+        description: `The first-boot agent token of the ${role} nodes (one per role): node write, catalog reads, the ${role} services only.`,
+        rules: [all("node", "write"), all("service", "read"), ...ownServices(role)],
+      }),
+    ),
     {
       name: CONSUL_POLICIES.dns,
       description: "Agents' DNS token: resolve nodes, services and prepared queries.",
@@ -112,10 +123,11 @@ export function consulPolicies(inputs: ConsulPolicyInputs): readonly ConsulPolic
     },
     {
       // Nomad clients deregister workload services with their own token, whatever the service
-      // name (hashicorp/nomad#24166), so service write cannot be narrowed further.
+      // name (hashicorp/nomad#24166), so service write stays a prefix rule; exact read rules,
+      // which Consul prefers over any prefix, keep the infrastructure services out of reach.
       name: CONSUL_POLICIES.nomadClient,
-      description: "Nomad clients: register Nomad, deregister workload services and checks.",
-      rules: [all("agent", "read"), all("node", "read"), all("service", "write")],
+      description: "Nomad clients: register Nomad and workload services, never an infrastructure service; no ACL writes.",
+      rules: [all("agent", "read"), all("node", "read"), all("service", "write"), ...[...new Set(inputs.infrastructureServices ?? [])].sort().map((s) => exact("service", s, "read"))],
     },
     {
       name: CONSUL_POLICIES.vault,

@@ -6,17 +6,16 @@
 
 /** Consul ACL policies; each has a role of the same name. */
 export const CONSUL_POLICIES = Object.freeze({
-  /** The one `agent` token every agent gets at first boot (node write on every node: one token). */
+  /**
+   * The core servers' `agent` token, made at first boot and shared by the three cores only (each
+   * holds the management token anyway). Other roles get one of their own (`consulAgentPolicy`).
+   */
   agent: "bitte-agent",
-  /** Consul server agents' `agent` token (add `-node-identity <node>:<dc>` for the node's own write). */
-  serverAgent: "bitte-consul-server-agent",
-  /** Consul client agents' `agent` token (add `-node-identity <node>:<dc>`). */
-  clientAgent: "bitte-consul-client-agent",
   /** Every agent's `dns` token, except on routing nodes. */
   dns: "bitte-consul-dns",
   /** Nomad servers' `consul.token` (add `-node-identity`). */
   nomadServer: "bitte-nomad-server",
-  /** Nomad clients' `consul.token` (add `-node-identity`). */
+  /** Nomad clients' `consul.token` (first boot): workloads, never ACLs or an infrastructure service. */
   nomadClient: "bitte-nomad-client",
   /** Vault's `service_registration "consul"` token. */
   vault: "bitte-vault",
@@ -29,6 +28,15 @@ export const CONSUL_POLICIES = Object.freeze({
   /** Human developers: read-mostly. */
   developer: "bitte-developer",
 });
+
+/**
+ * The first-boot `agent` token policy of a non-core role: its own config-file services only, so a
+ * client's token cannot register a core, monitoring or routing service. Node write is still on
+ * every node (one token per role, not per node yet: README, security).
+ */
+export function consulAgentPolicy(role: "client" | "monitoring" | "routing"): string {
+  return `bitte-consul-agent-${role}`;
+}
 
 /** Consul role of the tasks of one Nomad namespace, chosen by the workload binding rule. */
 export function consulTaskRole(namespace: string): string {

@@ -4,6 +4,8 @@
  * server will see, not the data the rules were rendered from.
  */
 
+import { consulAgentPolicy } from "./names";
+
 /** Policy languages whose rules the check understands. */
 export type PolicyLanguage = "consul" | "nomad" | "vault";
 
@@ -24,7 +26,8 @@ export const WIDE_WRITE_EXCEPTIONS: readonly (WideWrite & { readonly why: string
   { language: "consul", policy: "bitte-nomad-server", grant: 'service_prefix ""', why: "Nomad servers write Connect config entries for any service (HashiCorp's documented minimum)" },
   { language: "consul", policy: "bitte-nomad-server", grant: "acl", why: "Nomad servers revoke service identity tokens (hashicorp/nomad#19721)" },
   { language: "consul", policy: "bitte-nomad-server", grant: "mesh", why: "Nomad servers write mesh config entries for gateways" },
-  { language: "consul", policy: "bitte-agent", grant: 'node_prefix ""', why: "the first boot gives every agent one shared agent token (one SSM parameter), so it writes every node; per-node tokens need per-node parameters" },
+  { language: "consul", policy: "bitte-agent", grant: 'node_prefix ""', why: "the three core servers share one first-boot agent token (each holds the management token anyway)" },
+  ...(["client", "monitoring", "routing"] as const).map((role) => ({ language: "consul" as const, policy: consulAgentPolicy(role), grant: 'node_prefix ""', why: `the ${role} nodes share one first-boot agent token per role (one SSM parameter), so it writes every node; per-node tokens need a login per node (README, security)` })),
   { language: "consul", policy: "bitte-nomad-client", grant: 'service_prefix ""', why: "Nomad clients deregister any workload's services with their own token (hashicorp/nomad#24166)" },
 ]);
 

@@ -309,6 +309,10 @@ core_consul_acls() {
   consul_token consul/nomad-token "$(token_policy consul/nomad-token)" "$WORK/nomad-consul-token"
   consul_token consul/vault-token "$(token_policy consul/vault-token)" "$WORK/vault-consul-token"
   consul_token consul/monitoring-token "$(token_policy consul/monitoring-token)" "$WORK/monitoring-token"
+  # The other roles' own tokens (each role reads only its own parameter).
+  local p
+  for p in $(jq -r '.memberTokens[]' "$BITTE_CONSUL_ACL"); do consul_token "$p" "$(token_policy "$p")" "$WORK/member-token"; done
+  rm -f "$WORK/member-token"
   unset CONSUL_HTTP_TOKEN_FILE
 }
 
@@ -476,7 +480,7 @@ member_main() {
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
   ssm_wait consul/gossip-key "$WORK/consul-gossip"
   write_json_secret "$WORK/consul-gossip" "$BITTE_CONSUL_DIR/gossip.json" "$BITTE_CONSUL_USER" '.encrypt'
-  ssm_wait consul/agent-token "$WORK/agent-token"
+  ssm_wait "${BITTE_CONSUL_AGENT_TOKEN_PARAMETER:?}" "$WORK/agent-token"
   ssm_wait consul/dns-token "$WORK/dns-token"
   write_consul_tokens
   case "$BITTE_ROLE" in
@@ -484,7 +488,7 @@ member_main() {
       # This node's own certificate from Vault (pki_nodes, AWS auth by its instance role), before
       # Nomad first starts; its timer renews it. No certificate or key is shared between clients.
       "${BITTE_NOMAD_CERT_SCRIPT:?}" || die "no Nomad client certificate (bitte-nomad-cert failed)"
-      ssm_wait consul/nomad-token "$WORK/nomad-consul-token"
+      ssm_wait "${BITTE_NOMAD_CONSUL_TOKEN_PARAMETER:?}" "$WORK/nomad-consul-token"
       write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN ;;
     monitoring)
       ssm_wait consul/monitoring-token "$WORK/monitoring-token"
