@@ -85,6 +85,139 @@ export interface VaultAwsAuthSeed {
   readonly policyTexts: Readonly<Record<string, string>>;
   /** PKI roles by `<mount>/<role>`, their attributes as the provider sends them (snake_case), references resolved. */
   readonly pkiRoles: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Vault's identity tokens (`identity/oidc/*`), when the consul stack configures them. */
+  readonly oidc?: VaultOidcSeed;
+}
+
+/** `vault_identity_oidc*` of the consul stack, references resolved (client ids made by the world). */
+export interface VaultOidcSeed {
+  /** `vault_identity_oidc.issuer`; absent: Vault's api_addr. */
+  readonly issuer?: string;
+  readonly keys: Readonly<Record<string, { readonly algorithm: string; readonly allowedClientIds: readonly string[]; readonly verificationTtl?: number }>>;
+  readonly roles: Readonly<Record<string, { readonly key: string; readonly template?: string; readonly ttl?: number; readonly clientId: string }>>;
+}
+
+/** What `cdktf deploy consul` writes into Consul's ACL system: `consulAcl` of the stand-ins' config. */
+export interface ConsulAclSeed {
+  readonly authMethods: Readonly<Record<string, { readonly type: string; readonly config: Readonly<Record<string, unknown>>; readonly maxTokenTTL?: string; readonly tokenLocality?: string }>>;
+  readonly bindingRules: ReadonlyArray<{ readonly authMethod: string; readonly selector: string; readonly bindType: string; readonly bindName: string }>;
+  /** Policy name → rules (HCL as the stack renders it). */
+  readonly policies: Readonly<Record<string, string>>;
+  /** Role name → its policies by name and identities. */
+  readonly roles: Readonly<Record<string, { readonly policies: readonly string[]; readonly nodeIdentities?: ReadonlyArray<{ NodeName: string; Datacenter: string }>; readonly serviceIdentities?: ReadonlyArray<{ ServiceName: string; Datacenters?: readonly string[] }> }>>;
+}
+
+/**
+ * The client_id Vault makes for an OIDC role (base62, 26 characters, pathOIDCCreateUpdateRole):
+ * the world picks one per role address, the same on every call.
+ */
+export function oidcClientId(address: string): string {
+  const abc = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  let h = 2166136261;
+  let out = "";
+  for (let i = 0; out.length < 26; i++) {
+    h = Math.imul(h ^ (address.charCodeAt(i % address.length) + i), 16777619) >>> 0;
+    out += abc[h % 62];
+  }
+  return out;
+}
+
+/**
+ * The references the consul stack's OIDC and ACL resources hold, resolved as Terraform would after
+ * apply: names, the role client ids the world picks, the AWS backend's accessor, the issuer.
+ * `$${` escapes become `${` after. An unresolvable reference throws, naming this file.
+ */
+function consulStackResolver(consul: StackJson, accessor: string): (v: unknown, where: string) => string {
+  const refs = new Map<string, string>();
+  const put = (type: string, attrs: Record<string, (r: { address: string; config: Record<string, unknown> }) => string>) => {
+    for (const r of resources(consul, type)) for (const [attr, f] of Object.entries(attrs)) refs.set(`\${${r.address}.${attr}}`, f(r));
+  };
+  const nameOf = (r: { config: Record<string, unknown> }) => String(r.config.name);
+  put("vault_auth_backend", { accessor: () => accessor, path: (r) => String(r.config.path) });
+  put("vault_identity_oidc", { issuer: (r) => String(r.config.issuer ?? "") });
+  put("vault_identity_oidc_key", { name: nameOf, id: nameOf });
+  put("vault_identity_oidc_role", { name: nameOf, id: nameOf, client_id: (r) => oidcClientId(r.address) });
+  put("consul_acl_auth_method", { name: nameOf, id: nameOf });
+  put("consul_acl_policy", { name: nameOf, id: nameOf });
+  put("consul_acl_role", { name: nameOf, id: nameOf });
+  return (v, where) => {
+    const text = String(v).replace(/(?<!\$)\$\{[^}]+\}/g, (ref) => {
+      const got = refs.get(ref);
+      if (got === undefined) throw new Error(`iam: cannot resolve ${ref} in ${where}: add it to __tests__/machines/harness/iam.ts`);
+      return got;
+    });
+    return text.split("$${").join("${");
+  };
+}
+
+function vaultOidcOf(consul: StackJson, accessor: string): VaultOidcSeed | undefined {
+  const roles = resources(consul, "vault_identity_oidc_role");
+  const keys = resources(consul, "vault_identity_oidc_key");
+  if (roles.length === 0 && keys.length === 0) return undefined;
+  const sub = consulStackResolver(consul, accessor);
+  const [config] = resources(consul, "vault_identity_oidc");
+  const outKeys: Record<string, { algorithm: string; allowedClientIds: string[]; verificationTtl?: number }> = {};
+  for (const k of keys) {
+    outKeys[String(k.config.name)] = {
+      algorithm: String(k.config.algorithm ?? "RS256"),
+      allowedClientIds: ((k.config.allowed_client_ids as unknown[] | undefined) ?? []).map((c) => sub(c, k.address)),
+      ...(k.config.verification_ttl !== undefined ? { verificationTtl: Number(k.config.verification_ttl) } : {}),
+    };
+  }
+  for (const a of resources(consul, "vault_identity_oidc_key_allowed_client_id")) {
+    const key = outKeys[sub(a.config.key_name, a.address)];
+    if (!key) throw new Error(`iam: ${a.address} names no vault_identity_oidc_key of the consul stack (${String(a.config.key_name)})`);
+    key.allowedClientIds.push(sub(a.config.allowed_client_id, a.address));
+  }
+  const outRoles: Record<string, { key: string; template?: string; ttl?: number; clientId: string }> = {};
+  for (const r of roles) {
+    const key = sub(r.config.key, r.address);
+    if (!outKeys[key] && key !== "default") throw new Error(`iam: ${r.address} uses key ${key}, not a vault_identity_oidc_key of the consul stack`);
+    outRoles[String(r.config.name)] = {
+      key,
+      clientId: r.config.client_id !== undefined ? sub(r.config.client_id, r.address) : oidcClientId(r.address),
+      ...(r.config.template !== undefined ? { template: sub(r.config.template, r.address) } : {}),
+      ...(r.config.ttl !== undefined ? { ttl: Number(r.config.ttl) } : {}),
+    };
+  }
+  const issuer = config?.config.issuer !== undefined ? sub(config.config.issuer, config.address) : undefined;
+  return { ...(issuer ? { issuer } : {}), keys: outKeys, roles: outRoles };
+}
+
+/**
+ * Consul's ACL objects as `cdktf deploy consul` leaves them (the stand-in's `consulAcl`): auth
+ * methods with their parsed config_json, binding rules, policies (name → rules) and roles (their
+ * policies by name), references resolved as vaultAwsAuthOf does (the same accessor and client ids).
+ */
+export function consulAclOf(consul: StackJson, accessor = "auth_aws_5f1c0de2"): ConsulAclSeed {
+  const sub = consulStackResolver(consul, accessor);
+  const authMethods: Record<string, ConsulAclSeed["authMethods"][string]> = {};
+  for (const m of resources(consul, "consul_acl_auth_method")) {
+    authMethods[String(m.config.name)] = {
+      type: String(m.config.type),
+      config: JSON.parse(sub(m.config.config_json ?? "{}", m.address)) as Record<string, unknown>,
+      ...(m.config.max_token_ttl ? { maxTokenTTL: String(m.config.max_token_ttl) } : {}),
+      ...(m.config.token_locality ? { tokenLocality: String(m.config.token_locality) } : {}),
+    };
+  }
+  const bindingRules = resources(consul, "consul_acl_binding_rule").map((b) => ({
+    authMethod: sub(b.config.auth_method, b.address),
+    selector: sub(b.config.selector ?? "", b.address),
+    bindType: String(b.config.bind_type),
+    bindName: sub(b.config.bind_name, b.address),
+  }));
+  for (const b of bindingRules) if (!authMethods[b.authMethod]) throw new Error(`iam: a consul_acl_binding_rule names auth method ${b.authMethod}, not one of the consul stack`);
+  const policies = Object.fromEntries(resources(consul, "consul_acl_policy").map((p) => [String(p.config.name), sub(p.config.rules, p.address)]));
+  const roles: Record<string, ConsulAclSeed["roles"][string]> = {};
+  for (const r of resources(consul, "consul_acl_role")) {
+    const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Array<Record<string, unknown>>;
+    roles[String(r.config.name)] = {
+      policies: ((r.config.policies as unknown[] | undefined) ?? []).map((p) => sub(p, r.address)),
+      nodeIdentities: list(r.config.node_identities).map((n) => ({ NodeName: sub(n.node_name, r.address), Datacenter: sub(n.datacenter, r.address) })),
+      serviceIdentities: list(r.config.service_identities).map((x) => ({ ServiceName: sub(x.service_name, r.address), ...(x.datacenters ? { Datacenters: (x.datacenters as unknown[]).map(String) } : {}) })),
+    };
+  }
+  return { authMethods, bindingRules, policies, roles };
 }
 
 /** What `cdktf deploy consul` writes into Vault's AWS auth and node PKI, read from that stack's JSON. */
@@ -120,6 +253,7 @@ export function vaultAwsAuthOf(consul: StackJson, core: StackJson, account: Test
     ...(identity ? { identity: { iamAlias: String(identity.config.iam_alias), iamMetadata: (identity.config.iam_metadata as unknown[]).map(String) } } : {}),
     policyTexts,
     pkiRoles,
+    ...((oidc) => (oidc ? { oidc } : {}))(vaultOidcOf(consul, accessor)),
   };
 }
 

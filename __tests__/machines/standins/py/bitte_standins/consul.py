@@ -108,7 +108,8 @@ def agent(argv):
     ports = cfg.get("ports", {})
     addrs = cfg.get("addresses", {})
     client_addr = cfg.get("client_addr", "127.0.0.1")
-    handler = type("ConsulApi", (common.Api,), {"route": staticmethod(lambda m, p, b, h: route(node, m, p, b, h))})
+    live = Agent(node, cfg.get("datacenter", "dc1"), data_dir, cfg, paths)
+    handler = type("ConsulApi", (common.Api,), {"route": staticmethod(lambda m, p, b, h: route(node, m, p, b, h, live))})
     bound = []
     if ports.get("http", 8500) > 0:
         for host in common.resolve_addr(addrs.get("http", client_addr)).split():
@@ -127,16 +128,98 @@ def agent(argv):
     common.event(node, PRODUCT, "start", uid=uid, user=user, configFiles=files, server=server, tokens=tokens, certificate=served, listen=bound)
     common.sd_notify("READY=1")
     print(f"==> Consul agent running! (stand-in, node {node}, {'server' if server else 'client'})", flush=True)
+    live.sync()
 
     def hup():
         try:
             c, _ = load(paths)
             common.event(node, PRODUCT, "reload", tokens=sorted(c.get("acl", {}).get("tokens", {}).keys()))
+            live.reload(c)
         except Fatal as e:
             common.event(node, PRODUCT, "reload-failed", error=str(e))
 
     common.wait_forever(lambda: common.event(node, PRODUCT, "stop"), hup)
     return 0
+
+
+class Agent:
+    """The agent's ACL tokens and its anti-entropy sync (agent/local/state.go).
+
+    Tokens: `acl.tokens.agent` (else `default`) registers the node, `acl.tokens.
+    config_file_service_registration` (else `default`) the services of the config files;
+    `consul acl set-agent-token` (PUT /v1/agent/token/<kind>) replaces one in memory and, with
+    `acl.enable_token_persistence`, in `<data_dir>/acl-tokens.json` (agent/token/persistence.go),
+    which overrides the config on the next start. Each sync sends the node and the services to the
+    servers (the shared state checks node:write / service:write and records node-register /
+    service-register); a denial is logged as Consul logs it and the agent keeps running (real
+    agents retry anti-entropy)."""
+
+    KINDS = {"agent": "agent", "default": "default", "agent_recovery": "agent_recovery", "agent_master": "agent_recovery",
+             "replication": "replication", "config_file_service_registration": "config_file_service_registration", "dns": "dns"}
+
+    def __init__(self, node, datacenter, data_dir, cfg, paths):
+        self.node, self.datacenter, self.data_dir, self.paths = node, datacenter, data_dir, paths
+        self.persisted = {}
+        self.reload(cfg, sync=False)
+        if self.persist:
+            try:
+                with open(os.path.join(data_dir, "acl-tokens.json"), encoding="utf-8") as f:
+                    self.persisted = json.load(f)
+            except (FileNotFoundError, ValueError):
+                self.persisted = {}
+
+    def reload(self, cfg, sync=True):
+        acl = cfg.get("acl", {})
+        self.persist = bool(acl.get("enable_token_persistence"))
+        self.configured = dict(acl.get("tokens", {}))
+        self.services = []
+        for _, obj in common.load_config(self.paths):
+            svcs = obj.get("services", [])
+            svcs = svcs if isinstance(svcs, list) else [svcs]
+            if isinstance(obj.get("service"), dict):
+                svcs = svcs + [obj["service"]]
+            self.services += [x.get("name") for x in svcs if isinstance(x, dict) and x.get("name")]
+        if sync:
+            self.sync()
+
+    def token(self, kind):
+        t = self.persisted.get(kind) or self.configured.get(kind)
+        if not t and kind in ("agent", "config_file_service_registration"):
+            t = self.persisted.get("default") or self.configured.get("default")
+        return t or ""
+
+    def set(self, kind, secret):
+        self.persisted[kind] = secret
+        if self.persist:
+            path = os.path.join(self.data_dir, "acl-tokens.json")
+            with open(path + ".tmp", "w", encoding="utf-8") as f:
+                json.dump(self.persisted, f)
+            os.chmod(path + ".tmp", 0o600)
+            os.replace(path + ".tmp", path)
+        self.sync()
+
+    def sync(self):
+        status, out = common.rpc(PRODUCT, "register", {"node": self.node, "datacenter": self.datacenter, "agentToken": self.token("agent"),
+                                                      "serviceToken": self.token("config_file_service_registration"), "services": self.services})
+        if status != 200:
+            # No leader yet (or the servers unreachable): anti-entropy retries, as the agent's sync loop does.
+            print(f"[ERR] agent: failed to sync remote state: {out.get('error', '')}", flush=True)
+            self.retries = getattr(self, "retries", 0) + 1
+            if self.retries <= 120:
+                import threading
+
+                t = threading.Timer(5, self.sync)
+                t.daemon = True
+                t.start()
+            return
+        self.retries = 0
+        if out["node"]["error"]:
+            print(f"[WARN] agent: Node info update blocked by ACLs: node={self.node} accessorID={out['node']['accessor']}", flush=True)
+            print(f"[ERR] agent: failed to sync remote state: rpc error making call: {out['node']['error']}", flush=True)
+        for svc in out["services"]:
+            if svc["error"]:
+                print(f"[WARN] agent: Service registration blocked by ACLs: service={svc['service']} accessorID={svc['accessor']}", flush=True)
+                print(f"[ERR] agent: failed to sync remote state: rpc error making call: {svc['error']}", flush=True)
 
 
 def _auto_encrypt(cfg, node, ip, data_dir):
@@ -165,7 +248,7 @@ def _auto_encrypt(cfg, node, ip, data_dir):
     return cert, key
 
 
-def route(node, method, path, body, headers):
+def route(node, method, path, body, headers, live=None):
     """The HTTP API: ACL endpoints forward to the servers (the shared state)."""
     u = urllib.parse.urlsplit(path)
     p = u.path
@@ -190,6 +273,25 @@ def route(node, method, path, body, headers):
         return (200, common.Archive(common.snapshot_archive(out["meta"], out["state"]))) if status == 200 else (status, out)
     if p == "/v1/agent/self":
         return 200, {"Config": {"NodeName": node}}
+    dc = live.datacenter if live else "dc1"
+    if p == "/v1/acl/login" and method in ("PUT", "POST"):
+        # agent/acl_endpoint.go ACLLogin -> ACL.Login on the servers (login.py); a request token is refused.
+        if token:
+            return 400, "do not provide a token when logging in"
+        return call("login", authMethod=req.get("AuthMethod", ""), bearerToken=req.get("BearerToken", ""), meta=req.get("Meta") or {}, datacenter=dc)
+    if p == "/v1/acl/logout" and method in ("PUT", "POST"):
+        return call("logout")
+    if p.startswith("/v1/agent/token/") and method == "PUT" and live is not None:
+        # agent/agent_endpoint.go AgentToken: agent:write on this agent's node, then the token is used at once.
+        kind = p.rsplit("/", 1)[1]
+        if kind not in Agent.KINDS:
+            return 404, f"Token {json.dumps(kind)} is unknown"
+        status, out = call("authorize", resource="agent", name=node, need="write", datacenter=dc)
+        if status != 200:
+            return status, out
+        common.event(node, PRODUCT, "set-agent-token", kind=Agent.KINDS[kind], accessor=out["accessor"])
+        live.set(Agent.KINDS[kind], req.get("Token", ""))
+        return 200, ""
     if p == "/v1/acl/bootstrap" and method == "PUT":
         return call("bootstrap", secret=req.get("BootstrapSecret", ""))
     if p.startswith("/v1/acl/policy/name/") and method == "GET":
@@ -252,11 +354,30 @@ def _check(what, status, text):
 
 def _print_token(t, fmt):
     if fmt == "json":
-        print(json.dumps({k: v for k, v in t.items() if k != "management"}, indent=4))
+        print(json.dumps({k: v for k, v in t.items() if k not in ("management", "ExpirationEpoch")}, indent=4))
         return
-    print(f"AccessorID:       {t['AccessorID']}\nSecretID:         {t['SecretID']}\nDescription:      {t.get('Description', '')}\nLocal:            false\nPolicies:")
+    # command/acl/token/formatter.go prettyFormatter
+    print(f"AccessorID:       {t['AccessorID']}\nSecretID:         {t['SecretID']}")
+    if t.get("AuthMethod"):
+        print(f"Auth Method:      {t['AuthMethod']} (Namespace: )")
+    print(f"Description:      {t.get('Description', '')}\nLocal:            {str(bool(t.get('Local'))).lower()}")
+    if t.get("ExpirationTime"):
+        print(f"Expiration Time:  {t['ExpirationTime']}")
+    print("Policies:")
     for p in t.get("Policies", []):
         print(f"   {p['ID']} - {p['Name']}")
+    if t.get("Roles"):
+        print("Roles:")
+        for r in t["Roles"]:
+            print(f"   {r['ID']} - {r['Name']}")
+    if t.get("ServiceIdentities"):
+        print("Service Identities:")
+        for x in t["ServiceIdentities"]:
+            print(f"   {x['ServiceName']} (Datacenters: all)")
+    if t.get("NodeIdentities"):
+        print("Node Identities:")
+        for x in t["NodeIdentities"]:
+            print(f"   {x['NodeName']} (Datacenter: {x['Datacenter']})")
 
 
 def cli(argv):
@@ -285,6 +406,24 @@ def cli(argv):
         with open(pos[0], "wb") as f:
             f.write(data)
         print(f"Saved and verified snapshot to index {meta['Index']}")
+        return 0
+    if argv[:1] == ["login"]:
+        return _login(argv[1:])
+    if argv[:1] == ["logout"]:
+        # command/logout/logout.go: POST /v1/acl/logout with the request's token.
+        status, text = _api("POST", "/v1/acl/logout")
+        if status != 200:
+            raise Fatal(f"Error destroying token: Unexpected response code: {status} ({text})")
+        return 0
+    if argv[:2] == ["acl", "set-agent-token"]:
+        # command/acl/agenttokens/agent_tokens.go: PUT /v1/agent/token/<type> {"Token"}.
+        _, pos = _flags(argv[2:])
+        if len(pos) != 2:
+            raise Fatal("Missing TYPE and TOKEN arguments")
+        status, text = _api("PUT", f"/v1/agent/token/{pos[0]}", {"Token": pos[1]})
+        if status != 200:
+            raise Fatal(f"Failed to set ACL token {json.dumps(pos[0])}: Unexpected response code: {status} ({text})")
+        print(f"ACL token {json.dumps(pos[0])} set successfully")
         return 0
     if argv[:1] != ["acl"] or len(argv) < 2:
         raise Fatal(f"stand-in consul: command not supported: {' '.join(argv)}")
@@ -331,6 +470,46 @@ def cli(argv):
         print(f'Token "{tid}" deleted successfully')
         return 0
     raise Fatal(f"stand-in consul: command not supported: {' '.join(argv)}")
+
+
+def _login(args):
+    """command/login/login.go: `consul login -method=M -bearer-token-file=F -token-sink-file=F [-meta k=v]...`:
+    PUT /v1/acl/login, the SecretID written to the sink file (mode 0600, no newline), nothing printed."""
+    flags, _ = _flags(args)
+    method = flags.get("method", [""])[0]
+    if not method:
+        raise Fatal("Missing required '-method' flag")
+    bearer_file = flags.get("bearer-token-file", [""])[0]
+    if not bearer_file:
+        raise Fatal("Missing required '-bearer-token-file' flag")
+    sink = flags.get("token-sink-file", [""])[0]
+    if not sink:
+        raise Fatal("Missing required '-token-sink-file' flag")
+    try:
+        bearer = common.read_file(bearer_file).decode().strip()
+    except Fatal as e:
+        raise Fatal(f"Error reading bearer token file: {e}") from None
+    if not bearer:
+        raise Fatal("No bearer token found in " + bearer_file)
+    meta = {}
+    for kv in flags.get("meta", []):
+        k, sep, v = kv.partition("=")
+        if not sep:
+            raise Fatal(f"Error parsing -meta: {kv!r} is not of the form key=value")
+        meta[k] = v
+    # The agent refuses a request token on login: the CLI sends none (api/acl.go Login).
+    os.environ.pop("CONSUL_HTTP_TOKEN", None)
+    os.environ.pop("CONSUL_HTTP_TOKEN_FILE", None)
+    status, text = _api("PUT", "/v1/acl/login", {"AuthMethod": method, "BearerToken": bearer, "Meta": meta or None})
+    if status != 200:
+        raise Fatal(f"Error logging in: Unexpected response code: {status} ({text})")
+    tok = json.loads(text)
+    tmp = sink + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(tok["SecretID"])
+    os.replace(tmp, sink)
+    return 0
 
 
 def main(argv=None):

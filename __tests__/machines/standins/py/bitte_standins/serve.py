@@ -19,7 +19,12 @@ import urllib.parse
 
 from . import aws
 from .holds import Dropped, Holds
+from .login import LoginMixin
 from .state import RpcError, SharedState
+
+
+class State(LoginMixin, SharedState):
+    """The shared state with Vault's identity tokens and Consul's logins (login.py)."""
 
 
 class EventLog:
@@ -219,7 +224,7 @@ def main(argv):
             raise RpcError(400, f"The instance ID '{instance_id}' does not exist")
         events(vault_node, "ec2", "DescribeInstances", outcome="ok", instanceId=instance_id)
 
-    state = SharedState(conf["stateDir"], events, sts=sts, vault_aws=conf.get("vaultAwsAuth"), ec2_instance=ec2_instance)
+    state = State(conf["stateDir"], events, sts=sts, vault_aws=conf.get("vaultAwsAuth"), ec2_instance=ec2_instance, consul_acl=conf.get("consulAcl"))
     holds = world.holds = Holds(conf["stateDir"], events)
     servers = []
     listen = conf["listen"]

@@ -28,8 +28,15 @@ def _uuid():
     return str(uuid.uuid4())
 
 
+def _expired(tok):
+    """A token past its ExpirationTime is gone (agent/structs/acl.go ACLToken.IsExpired)."""
+    import time
+
+    return bool(tok.get("ExpirationEpoch")) and tok["ExpirationEpoch"] <= time.time()
+
+
 class SharedState:
-    def __init__(self, state_dir, events, sts=None, vault_aws=None, ec2_instance=None):
+    def __init__(self, state_dir, events, sts=None, vault_aws=None, ec2_instance=None, consul_acl=None):
         """`sts(method, url, headers, body)` answers a signed sts:GetCallerIdentity as STS would
         (the caller's ARN, or raises RpcError); `vault_aws` is what `cdktf deploy consul` writes
         into Vault's AWS auth (the consul stack's VaultAwsAuth): the server ID header value,
@@ -39,6 +46,9 @@ class SharedState:
         # instance role (raises RpcError with the caller-facing text when it cannot verify).
         self.ec2_instance = ec2_instance
         self.vault_aws = vault_aws or {}
+        # What `cdktf deploy consul` configured in Consul's ACL system (auth methods, binding
+        # rules, policies, roles): README "consulAcl".
+        self.consul_acl = consul_acl or {}
         self.path = os.path.join(state_dir, "cluster.json")
         self.faults_path = os.path.join(state_dir, "faults.json")
         self.events = events
@@ -125,7 +135,7 @@ class SharedState:
         p = self.s[product]
         self._need_leader(product)
         for t in p["tokens"].values():
-            if t["SecretID"] == (secret or "").strip():
+            if t["SecretID"] == (secret or "").strip() and not _expired(t):
                 if need and not t.get("management"):
                     raise RpcError(403, f"Permission denied: token with AccessorID '{t['AccessorID']}' lacks permission '{need}'")
                 return t

@@ -53,6 +53,7 @@ class Node:
         self.path = raft["path"]
         self.node = raft.get("node_id") or os.uname().nodename
         self.marker = os.path.join(self.path, "vault.db")
+        self.api_addr = cfg.get("api_addr", "")
         self.lock = threading.Lock()
 
     def cluster(self):
@@ -186,6 +187,10 @@ def route(n, method, path, body, headers):
         return (200 if cid else 501), {"initialized": cid is not None, "sealed": cid is None and False, "standby": False}
     if cid is None:
         return _err(503, "Vault is sealed")
+    if p == "/v1/identity/oidc/.well-known/keys" and method == "GET":
+        # vault/identity_store_oidc.go pathOIDCReadPublicKeys: unauthenticated, the raw JWKS.
+        status, out = common.rpc(PRODUCT, "oidc_keys", {"node": n.node, "cluster": cid})
+        return (200, out) if status == 200 else _err(status or 500, out.get("error", ""))
 
     def call(op, **kw):
         status, out = common.rpc(PRODUCT, op, {"node": n.node, "cluster": cid, "token": token, **kw})
@@ -216,6 +221,14 @@ def route(n, method, path, body, headers):
         # sts:GetCallerIdentity request, which Vault sends to STS and matches against the role.
         mount = p[len("/v1/auth/"):-len("/login")]
         return call("aws_login", mount=mount, login={k: req.get(k) for k in ("role", "iam_http_request_method", "iam_request_url", "iam_request_body", "iam_request_headers")})
+    if p.startswith("/v1/identity/oidc/token/") and method == "GET":
+        # pathOIDCGenerateToken (login.py): the role's signed identity token for the caller's entity.
+        status, out = call("oidc_token", name=p[len("/v1/identity/oidc/token/"):], apiAddr=n.api_addr)
+        if status != 200:
+            return status, out
+        return 200, {"request_id": str(__import__("uuid").uuid4()), "lease_id": "", "lease_duration": 0, "renewable": False, "data": out["data"], "warnings": out.get("warnings") or None}
+    if p.startswith("/v1/identity/"):
+        return _err(404, f"stand-in vault: no handler for {method} {p}")
     if p == "/v1/sys/storage/raft/join":
         return 200, {"joined": True}
     if p == "/v1/sys/mounts" and method == "GET":
