@@ -86,9 +86,12 @@ function fixtureStack(): StackJson {
         "wrong-aud": method("wrong-audience", { BoundAudiences: ["someone-else"] }),
         "other-iss": method("other-issuer", { BoundIssuer: "https://elsewhere.example.test/v1/identity/oidc" }),
         "no-rules": method("no-rules", {}),
+        "bad-name": method("bad-node-name", {}),
         nomad: { name: "nomad-workloads", type: "jwt", config_json: JSON.stringify({ JWKSURL: "https://nomad.example.test/.well-known/jwks.json", BoundAudiences: ["consul.io"] }) },
       },
-      consul_acl_binding_rule: { ...nodeRules("nodes"), ...nodeRules("no-skew"), ...nodeRules("short"), ...nodeRules("wrong-aud"), ...nodeRules("other-iss") },
+      consul_acl_binding_rule: {
+        "bad-name": { auth_method: "${consul_acl_auth_method.bad-name.name}", selector: "", bind_type: "node", bind_name: "Node_$${value.instance_id}" },
+        ...nodeRules("nodes"), ...nodeRules("no-skew"), ...nodeRules("short"), ...nodeRules("wrong-aud"), ...nodeRules("other-iss") },
     },
   } as unknown as StackJson;
 }
@@ -252,6 +255,8 @@ describeWithTools(["python3", "openssl", "setpriv", "curl"], "per-node Consul to
     expect(consulLogin(`${h}.${forged}.${s}`).stderr).toContain("error verifying token signature");
     expect(consulLogin(jwt, "nomad-workloads").stderr).toContain("is not Vault's https://…/v1/identity/oidc/.well-known/keys");
     expect(consulLogin(jwt, "absent").stderr).toContain("403 (ACL not found)");
+    // A node name Consul would not accept (agent/structs/acl.go: lowercase alphanumerics, '-', '_').
+    expect(consulLogin(jwt, "bad-node-name").stderr).toContain(`computed "node" bind name for bind target is invalid: "Node_${ME}"`);
     // A 1 s token, checked without leeway once it has passed.
     const short = identityToken("consul-node-short").stdout.trim();
     await new Promise((r) => setTimeout(r, 2500));

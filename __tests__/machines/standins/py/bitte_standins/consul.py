@@ -275,9 +275,7 @@ def route(node, method, path, body, headers, live=None):
         return 200, {"Config": {"NodeName": node}}
     dc = live.datacenter if live else "dc1"
     if p == "/v1/acl/login" and method in ("PUT", "POST"):
-        # agent/acl_endpoint.go ACLLogin -> ACL.Login on the servers (login.py); a request token is refused.
-        if token:
-            return 400, "do not provide a token when logging in"
+        # agent/acl_endpoint.go ACLLogin -> ACL.Login on the servers (login.py); the request's token is not read.
         return call("login", authMethod=req.get("AuthMethod", ""), bearerToken=req.get("BearerToken", ""), meta=req.get("Meta") or {}, datacenter=dc)
     if p == "/v1/acl/logout" and method in ("PUT", "POST"):
         return call("logout")

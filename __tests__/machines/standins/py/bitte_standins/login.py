@@ -27,8 +27,10 @@ agent/consul/authmethod/ssoauth with hashicorp/cap jwt):
   is not `/v1/identity/oidc/.well-known/keys` is refused (500): the stand-in cannot fetch it.
   Validation as jwt.validate (BoundIssuer, BoundAudiences, JWTSupportedAlgs, leeways);
   ClaimMappings / ListClaimMappings project claims to `value.<k>` / `list.<k>`; every binding
-  rule of the method whose Selector matches binds (BindName interpolated; names invalid for the
-  bind type are skipped; a role or policy that does not exist is skipped); nothing bound =
+  rule of the method whose Selector matches binds (BindName interpolated; a name invalid for the
+  bind type fails the login: "computed "node" bind name for bind target is invalid: "…"", as
+  agent/structs/acl.go IsValidNodeIdentityName checks; a role or policy that does not exist is
+  skipped); nothing bound =
   "Permission denied" (403). The token: Description `token created via login[: <meta JSON>]`,
   AuthMethod, Local (token_locality "global" → false), ExpirationTime = now + MaxTokenTTL.
 - `ACL.Logout`: deletes the request's own token; a token not made by a login is refused with
@@ -293,16 +295,28 @@ class LoginMixin:
         for rule in self.consul_acl.get("bindingRules", []):
             if rule.get("authMethod") != name or not jwt.selector_matches(rule.get("selector", ""), fields):
                 continue
+            kind = rule["bindType"]
+            # binder.go Bind: an interpolation error or a name invalid for the bind type fails the login.
             try:
                 bind = jwt.interpolate(rule["bindName"], projected)
-            except KeyError:
-                raise RpcError(500, f"cannot compute {_q(rule['bindName'])} bind name for bind target: unknown variable accessed") from None
-            kind = rule["bindType"]
-            if kind == "node" and len(bind) <= 256 and jwt.VALID_IDENTITY_NAME.match(bind):
+            except KeyError as e:
+                raise RpcError(500, f"cannot compute {_q(kind)} bind name for bind target: unknown variable accessed: {e.args[0]}") from None
+            if kind in ("node", "service"):
+                valid = len(bind) <= 256 and bool(jwt.VALID_IDENTITY_NAME.match(bind))
+            elif kind == "role":
+                valid = bool(jwt.VALID_ROLE_NAME.match(bind))
+            elif kind == "policy":
+                valid = bool(bind)
+            else:
+                raise RpcError(500, f"unknown binding rule bind type: {kind}")
+            if not valid:
+                self.events(node, "consul", "acl-login", method=name, outcome="invalid-bind-name", bindType=kind, bindName=bind)
+                raise RpcError(500, f"computed {_q(kind)} bind name for bind target is invalid: {_q(bind)}")
+            if kind == "node":
                 bound["NodeIdentities"].append({"NodeName": bind, "Datacenter": dc})
-            elif kind == "service" and len(bind) <= 256 and jwt.VALID_IDENTITY_NAME.match(bind):
+            elif kind == "service":
                 bound["ServiceIdentities"].append({"ServiceName": bind})
-            elif kind == "role" and jwt.VALID_ROLE_NAME.match(bind) and bind in self.consul_acl.get("roles", {}):
+            elif kind == "role" and bind in self.consul_acl.get("roles", {}):  # a role that does not exist is skipped
                 bound["Roles"].append({"ID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"consul-role/{bind}")), "Name": bind})
             elif kind == "policy":
                 link = self._consul_policy_link(bind)
