@@ -319,6 +319,14 @@ describeWithTools(["python3", "openssl", "setpriv", "curl"], "per-node Consul to
     expect(await outcome(consul, ME, exact)).toBe("ok");
     expect(await outcome(otherConsul, OTHER, longest)).toBe("ok");
     expect(await outcome(consul, ME, longest)).toBe("denied");
+    // A node identity holds in its own datacenter only (structs.ACLNodeIdentity.SyntheticPolicy).
+    const identity = (arg: string) => JSON.parse(cli("consul", ["acl", "token", "create", "-node-identity", arg, "-format", "json"], { ...consul, CONSUL_HTTP_TOKEN: mgmt }).stdout) as { SecretID: string; AccessorID: string; NodeIdentities: unknown };
+    const here = identity(`${OTHER}:dc1`);
+    expect(here.NodeIdentities).toEqual([{ NodeName: OTHER, Datacenter: "dc1" }]);
+    expect(await outcome(otherConsul, OTHER, here)).toBe("ok");
+    expect(await outcome(otherConsul, OTHER, identity(`${OTHER}:dc2`))).toBe("denied");
+    expect(cli("consul", ["acl", "token", "create", "-node-identity", "Bad_Name:dc1"], { ...consul, CONSUL_HTTP_TOKEN: mgmt }).stderr).toContain("Node identity has an invalid name");
+    expect(cli("consul", ["acl", "policy", "create", "-name", "bad", "-rules", 'nodes "" {\n policy = "write"\n}\n'], { ...consul, CONSUL_HTTP_TOKEN: mgmt }).stderr).toContain("Invalid Policy");
     // enable_token_persistence: the token set last is what the server agent starts with next time.
     expect(JSON.parse(readFileSync(join(dir, "consul-1", "data", "acl-tokens.json"), "utf8"))).toEqual({ agent: longest.SecretID });
   });

@@ -299,7 +299,9 @@ def route(node, method, path, body, headers, live=None):
     if p == "/v1/acl/policies" and method == "GET":
         return call("policy_list")
     if p == "/v1/acl/token" and method == "PUT":
-        return call("token_create", policy_names=[x.get("Name") for x in req.get("Policies", [])], description=req.get("Description", ""))
+        return call("token_create", policy_names=[x.get("Name") for x in req.get("Policies", [])], description=req.get("Description", ""),
+                    node_identities=req.get("NodeIdentities") or [], service_identities=req.get("ServiceIdentities") or [],
+                    role_names=[x.get("Name") for x in req.get("Roles") or []])
     if p == "/v1/acl/token/self" and method == "GET":
         return call("token_self")
     if p.startswith("/v1/acl/token/") and method == "GET":
@@ -452,7 +454,23 @@ def cli(argv):
         print(json.dumps(pol, indent=4) if fmt == "json" else f"ID:           {pol['ID']}\nName:         {pol['Name']}")
         return 0
     if sub == ["token", "create"]:
-        body = {"Policies": [{"Name": n} for n in flags.get("policy-name", [])], "Description": flags.get("description", [""])[0]}
+        body = {"Policies": [{"Name": n} for n in flags.get("policy-name", [])], "Description": flags.get("description", [""])[0],
+                "Roles": [{"Name": n} for n in flags.get("role-name", [])]}
+        # command/acl/token/create: -node-identity NAME:DATACENTER, -service-identity NAME[:DC1,DC2].
+        nodes = []
+        for v in flags.get("node-identity", []):
+            name, sep, dc = v.partition(":")
+            if not sep or not dc:
+                raise Fatal(f"Malformed -node-identity argument: {v!r}")
+            nodes.append({"NodeName": name, "Datacenter": dc})
+        svcs = []
+        for v in flags.get("service-identity", []):
+            name, _, dcs = v.partition(":")
+            svcs.append({"ServiceName": name, **({"Datacenters": dcs.split(",")} if dcs else {})})
+        if nodes:
+            body["NodeIdentities"] = nodes
+        if svcs:
+            body["ServiceIdentities"] = svcs
         status, text = _api("PUT", "/v1/acl/token", body)
         _print_token(_check("Failed to create new token", status, text), fmt)
         return 0

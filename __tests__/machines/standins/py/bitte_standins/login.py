@@ -170,6 +170,8 @@ class LoginMixin:
         for k, v in (extra or {}).items():
             if k not in RESERVED_CLAIMS:
                 claims[k] = v
+        if (key.get("algorithm") or "RS256") != "RS256":
+            raise RpcError(500, f"stand-in vault: key {role['key']} uses {key.get('algorithm')}; the stand-in signs RS256 only")
         material = self._oidc_key_material(c, role["key"])
         token = jwt.sign(claims, material["pem"], material["kid"])
         self.events(req["node"], "vault", "oidc-token", role=name, outcome="ok", sub=ent["id"], templated=extra is not None)

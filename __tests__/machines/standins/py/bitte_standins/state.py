@@ -151,6 +151,13 @@ class SharedState:
     def _acl_policy_create(self, product, req):
         self._token(product, req.get("token"))
         p = self.s[product]
+        if product == "consul":
+            from . import jwt
+
+            try:
+                jwt.parse_rules(req.get("rules", ""))
+            except ValueError as e:
+                raise RpcError(400, f"Invalid Policy: {e}") from None
         if any(x["Name"] == req["name"] for x in p["policies"].values()):
             raise RpcError(500, f'Invalid Policy: A Policy with Name "{req["name"]}" already exists')
         pol = {"ID": _uuid(), "Name": req["name"], "Rules": req.get("rules", ""), "Description": req.get("description", ""), "CreateIndex": self._next()}
@@ -168,10 +175,28 @@ class SharedState:
         pols = []
         for name in req.get("policy_names", []):
             pol = next((x for x in p["policies"].values() if x["Name"] == name), None)
-            if pol is None:
+            # Consul: the consul stack's policies (consulAcl) exist too once `deploy consul` ran.
+            link = {"ID": pol["ID"], "Name": name} if pol else (self._consul_policy_link(name) if product == "consul" and hasattr(self, "_consul_policy_link") else None)
+            if link is None:
                 raise RpcError(400, f"Invalid Policy: ID {name} not found" if product == "consul" else f"policy {name} does not exist")
-            pols.append({"ID": pol["ID"], "Name": name})
+            pols.append(link)
         tok = {"AccessorID": _uuid(), "SecretID": _uuid(), "Description": req.get("description", ""), "Policies": pols, "Local": False, "CreateIndex": self._next()}
+        if product == "consul":
+            # agent/consul/acl_token_writer.go: identities as given (names checked), roles by name.
+            import re as _re
+
+            for n in req.get("node_identities", []):
+                if not _re.match(r"^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$", n.get("NodeName", "")):
+                    raise RpcError(400, "Node identity has an invalid name. Only lowercase alphanumeric characters, '-' and '_' are allowed")
+            for n in req.get("service_identities", []):
+                if not _re.match(r"^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$", n.get("ServiceName", "")):
+                    raise RpcError(400, f"Service identity \"{n.get('ServiceName', '')}\" has an invalid name. Only lowercase alphanumeric characters, '-' and '_' are allowed")
+            roles = []
+            for name in req.get("role_names", []):
+                if name not in getattr(self, "consul_acl", {}).get("roles", {}):
+                    raise RpcError(400, f"cannot find role {name}")
+                roles.append({"ID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"consul-role/{name}")), "Name": name})
+            tok.update({"NodeIdentities": req.get("node_identities", []), "ServiceIdentities": req.get("service_identities", []), "Roles": roles})
         p["tokens"][tok["AccessorID"]] = tok
         self.events(req["node"], product, "acl-token-create", accessor=tok["AccessorID"], policies=[x["Name"] for x in pols])
         return tok
