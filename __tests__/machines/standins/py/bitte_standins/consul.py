@@ -10,8 +10,12 @@ Agent contract (from hashicorp/consul at the 1.21.4 changelog commit, see schema
   Connect CA signs (agent/auto-config/auto_encrypt.go): that root is connect.ca_config's
   root_cert when given, else one Consul generates and nothing else trusts;
 - READY=1 via sd_notify once listening (agent/agent.go: notifySystemd after Start).
-CLI: `acl bootstrap [file]`, `acl policy read|create`, `acl token create|delete|read`, with the
-api package's error texts ("Unexpected response code: <code> (<body>)") and exit status 1.
+CLI: `acl bootstrap [file]`, `acl policy read|create`, `acl token create|delete|read` (create:
+-policy-name, -role-name, -node-identity NAME:DC, -service-identity NAME[:DCS]), `acl set-agent-token`,
+`login`, `logout` (login.py has the server side), with the api package's error texts
+("Unexpected response code: <code> (<body>)") and exit status 1.
+ACLs on the agent (class Agent): its node and config-file services are registered with its tokens
+and checked by the servers (node-register / service-register events).
 """
 import json
 import os
