@@ -172,7 +172,9 @@ function vaultOidcOf(consul: StackJson, accessor: string): VaultOidcSeed | undef
   const outRoles: Record<string, { key: string; template?: string; ttl?: number; clientId: string }> = {};
   for (const r of roles) {
     const key = sub(r.config.key, r.address);
-    if (!outKeys[key] && key !== "default") throw new Error(`iam: ${r.address} uses key ${key}, not a vault_identity_oidc_key of the consul stack`);
+    // Vault makes the "default" key on first use, allowing every client id (lazyGenerateDefaultKey).
+    if (!outKeys[key] && key === "default") outKeys.default = { algorithm: "RS256", allowedClientIds: ["*"] };
+    if (!outKeys[key]) throw new Error(`iam: ${r.address} uses key ${key}, not a vault_identity_oidc_key of the consul stack`);
     outRoles[String(r.config.name)] = {
       key,
       clientId: r.config.client_id !== undefined ? sub(r.config.client_id, r.address) : oidcClientId(r.address),

@@ -325,6 +325,12 @@ describeWithTools(["python3", "openssl", "setpriv", "curl"], "per-node Consul to
     expect(here.NodeIdentities).toEqual([{ NodeName: OTHER, Datacenter: "dc1" }]);
     expect(await outcome(otherConsul, OTHER, here)).toBe("ok");
     expect(await outcome(otherConsul, OTHER, identity(`${OTHER}:dc2`))).toBe("denied");
+    // SIGHUP: the config's tokens again (this agent persists none), here tokens.json with the dc1 identity.
+    const reloaded = identity(`${OTHER}:dc1`);
+    writeJson(join(base, "etc", "tokens.json"), { acl: { tokens: { agent: reloaded.SecretID } } });
+    other.proc.kill("SIGHUP");
+    await waitFor("the reload's register", () => events("node-register").some((e) => e.node === OTHER && e.accessor === reloaded.AccessorID && e.outcome === "ok"));
+    expect(other.proc.exitCode).toBeNull();
     expect(cli("consul", ["acl", "token", "create", "-node-identity", "Bad_Name:dc1"], { ...consul, CONSUL_HTTP_TOKEN: mgmt }).stderr).toContain("Node identity has an invalid name");
     expect(cli("consul", ["acl", "policy", "create", "-name", "bad", "-rules", 'nodes "" {\n policy = "write"\n}\n'], { ...consul, CONSUL_HTTP_TOKEN: mgmt }).stderr).toContain("Invalid Policy");
     // enable_token_persistence: the token set last is what the server agent starts with next time.

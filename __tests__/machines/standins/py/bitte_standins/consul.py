@@ -184,6 +184,10 @@ class Agent:
                 svcs = svcs + [obj["service"]]
             self.services += [x.get("name") for x in svcs if isinstance(x, dict) and x.get("name")]
         if sync:
+            # agent/agent.go reloadConfig -> tokens.Load: the config's tokens again; API-set ones
+            # survive only when persisted (enable_token_persistence).
+            if not self.persist:
+                self.persisted = {}
             self.sync()
 
     def token(self, kind):
