@@ -6,7 +6,7 @@ import { join } from "node:path";
  * forms below made once per text (they are pure), not once per node.
  */
 const read = new Map<string, string>();
-const shipped = { sh: new Map<string, string>(), py: new Map<string, string>() };
+const shipped = { sh: new Map<string, string>(), py: new Map<string, string>(), member: new Map<string, string>() };
 
 /** A static asset shipped next to this file: scripts, the AWS client, dashboards. */
 export function asset(relative: string): string {
@@ -42,4 +42,25 @@ export function shippedScript(text: string): string {
  */
 export function shippedPython(text: string): string {
   return once("py", text, (t) => shippedScript(t.replace(/^[ \t]*"""[\s\S]*?"""[ \t]*\n/gm, "")));
+}
+
+/** Header of a script section only core nodes run (`# --- Core: … ---`). */
+const CORE_SECTION = /^# --- Core: /;
+/** Header of any section (`# --- … ---`). */
+const SECTION = /^# --- /;
+
+/**
+ * The bootstrap script as a non-core node ships it: without its `# --- Core: …` sections (trust
+ * material, ACL bootstrap, Vault init, node PKI), which only `core_main` calls, so the 16 KB of
+ * user data holds the rest. Core nodes ship the whole script.
+ */
+export function shippedMemberScript(text: string): string {
+  return once("member", text, (t) => {
+    let core = false;
+    const kept = t.split("\n").filter((line) => {
+      if (SECTION.test(line)) core = CORE_SECTION.test(line);
+      return !core;
+    });
+    return shippedScript(kept.join("\n"));
+  });
 }
