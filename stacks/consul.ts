@@ -4,6 +4,7 @@ import { consulProvider, nomadProvider, vaultProvider } from "../constructs/hash
 import { NOMAD_JWKS_PATH } from "../constructs/node-config/haproxy";
 import { ConsulAcl } from "../constructs/policy/consul-acl";
 import { ConsulMeshDefaults } from "../constructs/policy/consul-mesh";
+import { ConsulNodeLogins } from "../constructs/policy/consul-node-logins";
 import { EXAMPLE_INTENTIONS, type MeshIntention } from "../constructs/policy/mesh";
 import { NODE_ROLES, type NodeRole } from "../constructs/policy/names";
 import { NomadAcl } from "../constructs/policy/nomad-acl";
@@ -79,8 +80,9 @@ export class ConsulStack extends BitteStack {
     });
     const core = this.remoteState("core");
     const roleArns = Object.fromEntries(NODE_ROLES.map((role) => [role, core.getString(coreRoleArnOutput(role))])) as Record<NodeRole, string>;
-    const awsAuth = new VaultAwsAuth(this, "vault-aws-auth", { roleArns, serverIdHeader: `vault.${cluster.domain}`, clientRegions: cluster.clientGroups.map((g) => g.region) });
+    const awsAuth = new VaultAwsAuth(this, "vault-aws-auth", { roleArns, serverIdHeader: `vault.${cluster.domain}`, clientRegions: cluster.clientGroups.map((g) => g.region), coreRegion: cluster.coreRegion });
     new VaultNodePki(this, "vault-node-pki", { awsAuthAccessor: awsAuth.backend.accessor });
+    new ConsulNodeLogins(this, "consul-node-logins", { awsAuthAccessor: awsAuth.backend.accessor, vaultAddress: adminEndpoint(cluster, "vault"), consulRoles: this.consulAcl.roles });
     new VaultHumanPolicies(this, "vault-policies", { developerNamespaces });
 
     this.nomadAcl = new NomadAcl(this, "nomad-acl", { namespaces: cluster.namespaces, developerNamespaces });

@@ -6,7 +6,7 @@ import { Testing } from "cdktf";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { consulPolicies, FIRST_BOOT_CONSUL_POLICIES, renderConsulRules } from "../../constructs/policy/consul";
-import { CONSUL_POLICIES, consulTaskRole, NODE_ROLES, NOMAD_POLICIES, VAULT } from "../../constructs/policy/names";
+import { CONSUL_POLICIES, consulAgentPolicy, consulTaskRole, NODE_ROLES, NOMAD_POLICIES, VAULT } from "../../constructs/policy/names";
 import { ConsulStack } from "../../stacks/consul";
 import { clusterWith, exampleCluster, resources, resourceWhere, synthConsul } from "./helpers";
 
@@ -42,7 +42,7 @@ describe("consul stack, example cluster", () => {
     };
     test("a policy and a role of the same name for every token kind", () => {
       // The first boot creates its own policies (FIRST_BOOT_CONSUL_POLICIES); the stack all others.
-      const expected = [...Object.values(CONSUL_POLICIES).filter((n) => !FIRST_BOOT_CONSUL_POLICIES.includes(n)), consulTaskRole("default"), consulTaskRole("apps")].sort();
+      const expected = [...Object.values(CONSUL_POLICIES), consulAgentPolicy("client"), consulAgentPolicy("routing")].filter((n) => !FIRST_BOOT_CONSUL_POLICIES.includes(n)).concat(consulTaskRole("default"), consulTaskRole("apps")).sort();
       const policyNames = Object.values(resources(parsed, "consul_acl_policy")).map((p) => p.name).sort();
       const roleNames = Object.values(resources(parsed, "consul_acl_role")).map((r) => r.name).sort();
       expect(policyNames).toEqual(expected);
@@ -227,7 +227,8 @@ describe("consul stack, other specs", () => {
     const { parsed } = synthConsul(clusterWith({ namespaces: ["apps", "batch"] }));
     const roles = Object.values(resources(parsed, "consul_acl_role")).map((r) => String(r.name)).filter((n) => n.startsWith("bitte-nomad-tasks-"));
     expect(roles.sort()).toEqual(["bitte-nomad-tasks-apps", "bitte-nomad-tasks-batch", "bitte-nomad-tasks-default"]);
-    const binding = resourceWhere(parsed, "consul_acl_binding_rule", "bind_type", "role");
+    const [binding, ...more] = Object.values(resources(parsed, "consul_acl_binding_rule")).filter((r) => r.bind_type === "role" && String(r.auth_method).includes("nomad-workloads"));
+    expect(more).toEqual([]);
     expect(binding.depends_on).toHaveLength(3);
     expect(Object.values(resources(parsed, "nomad_namespace")).map((n) => n.name)).toEqual(["apps", "batch"]);
   });

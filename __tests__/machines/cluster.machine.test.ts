@@ -165,6 +165,40 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     expect({ status: other.status, refused: /common name i-0ffffffffffffffff\.client\.global\.nomad not allowed by this role/.test(other.stderr) }).toEqual({ status: 2, refused: true });
   }, 30 * 60_000);
 
+  test("every agent runs with a Consul token of its own (issue 12, finding 3): clients and routing by login, named by their instance; the monitoring node's for its name; each writes its own node only", async () => {
+    await ensureBooted([...CORES, ...OTHERS]);
+    type Self = { AccessorID: string; AuthMethod?: string; NodeIdentities?: { NodeName: string; Datacenter: string }[]; Roles?: { Name: string }[]; Policies?: { Name: string }[] };
+    /** `consul acl token read -self` on the node with the token a file holds (jq path into it). */
+    const self = async (m: Machine, file: string, jqPath: string): Promise<Self> => {
+      const r = await m.exec(["bash", "-c", [
+        "set -euo pipefail; umask 077; t=$(mktemp)",
+        `jq -r '${jqPath}' ${file} >"$t" 2>/dev/null || sed -n 's/^CONSUL_HTTP_TOKEN=//p' ${file} >"$t"`,
+        "CONSUL_HTTP_ADDR=https://127.0.0.1:8501 CONSUL_CACERT=/etc/bitte/tls/ca.pem CONSUL_HTTP_TOKEN_FILE=$t consul acl token read -self -format=json; rm -f \"$t\"",
+      ].join("\n")], { timeoutMs: 60_000 });
+      return JSON.parse(r.stdout) as Self;
+    };
+    const dc = world.plan.cluster.coreRegion;
+    const events = () => readEvents(join(world.stateDir, "events.jsonl"));
+    const accessors: string[] = [];
+    for (const n of OTHERS) {
+      const m = world.machine(n);
+      const name = n === "monitoring" ? "monitoring" : m.props.instanceId;
+      const agent = await self(m, "/etc/consul.d/tokens.json", ".acl.tokens.agent");
+      accessors.push(agent.AccessorID);
+      // Its node identity names this node alone; a login token comes from the bitte-nodes method.
+      expect({ n, nodes: agent.NodeIdentities, method: agent.AuthMethod ?? "" }).toEqual({ n, nodes: [{ NodeName: name, Datacenter: dc }], method: n === "monitoring" ? "" : "bitte-nodes" });
+      // The servers accepted its node and its services with that token (the stand-in checks node:write / service:write).
+      await until(`${n}'s node registered with its own token`, () => (events().some((e) => e.source === "consul" && e.event === "node-register" && e.node === name && e.outcome === "ok" && e.accessor === agent.AccessorID) ? true : undefined), 120, 1000);
+      const denied = events().filter((e) => e.source === "consul" && (e.event === "node-register" || e.event === "service-register") && e.node === name && e.outcome !== "ok" && e.accessor === agent.AccessorID);
+      expect({ n, denied }).toEqual({ n, denied: [] });
+    }
+    // The Nomad client's token is its own login too, with the Nomad clients' role and no node write.
+    const nomad = await self(world.machine("workers-1"), "/etc/bitte/secrets/nomad.env", ".");
+    expect({ method: nomad.AuthMethod, roles: (nomad.Roles ?? []).map((r) => r.Name), nodes: nomad.NodeIdentities ?? [] }).toEqual({ method: "bitte-nodes", roles: ["bitte-nomad-client"], nodes: [] });
+    accessors.push(nomad.AccessorID);
+    expect(new Set(accessors).size).toBe(accessors.length);
+  }, 30 * 60_000);
+
   test("a client reads exactly the bootstrap parameters the table gives it: every other one is AccessDenied by its IAM policy", async () => {
     await ensureBooted([...CORES, "workers-1"]);
     const client = world.machine("workers-1");

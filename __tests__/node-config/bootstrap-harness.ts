@@ -7,13 +7,39 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import cluster from "../../clusters/example";
-import { bootstrapParameters, ssmAccess } from "../../constructs/hashistack-bootstrap/parameters";
+import { bootstrapParameters, SSM_PARAMETERS, ssmAccess } from "../../constructs/hashistack-bootstrap/parameters";
 import { PATHS, renderNodeFiles, rolePrograms, type NodeRole } from "../../constructs/node-config";
+import { CONSUL_NODE_AUTH_METHOD } from "../../constructs/policy/names";
+import { consulLoginsOf } from "../../constructs/policy/node-identity";
 import { which } from "../harness/tools";
 
 export const SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh");
 const NODE_PKI_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-node-pki.sh");
 const NOMAD_CERT_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-nomad-cert.sh");
+const CONSUL_TOKEN_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-consul-token.sh");
+const VAULT_LOGIN_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-vault-login.sh");
+
+/** The environment bitte-consul-token reads (consul-token.ts renders it), for a client or routing node in `dir`. */
+function consulTokenEnv(dir: string, role: NodeRole, me: string): string {
+  const path = join(dir, "consul-token.env");
+  const logins = consulLoginsOf(role).map((l) => `${l.use}:${l.vaultRole}`).join(" ");
+  const vars = {
+    BITTE_TLS_DIR: join(dir, "tls"),
+    BITTE_CONSUL_DIR: join(dir, "consul.d"),
+    BITTE_SECRETS_DIR: join(dir, "secrets"),
+    BITTE_CONSUL_USER: me,
+    BITTE_VAULT_LOGIN: VAULT_LOGIN_SCRIPT,
+    BITTE_VAULT_ADDRS: "10.0.1.10 10.0.2.10 10.0.3.10",
+    BITTE_VAULT_SERVER_ID: "vault.race.bitte.dev",
+    BITTE_VAULT_AUTH_ROLE: role === "client" ? "client-eu-central-1" : role,
+    BITTE_CONSUL_AUTH_METHOD: CONSUL_NODE_AUTH_METHOD,
+    BITTE_CONSUL_LOGINS: logins,
+    BITTE_RETRIES: "400",
+    BITTE_RETRY_DELAY: "0.02",
+  };
+  writeFileSync(path, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n");
+  return path;
+}
 
 /** The EC2 instance id the IMDS stand-in (stubs/curl) answers for a node. */
 export function instanceIdOf(name: string): string {
@@ -99,9 +125,15 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
           ...(ip ? {} : { BITTE_PRIVATE_IP: "10.0.8.20" }),
         }
       : {}),
+    // What the renderer gives clients and routing nodes for their own Consul tokens (consul-token.ts).
+    ...(consulLoginsOf(role).length > 0 ? { BITTE_CONSUL_TOKEN_SCRIPT: CONSUL_TOKEN_SCRIPT, BITTE_VAULT_LOGIN: VAULT_LOGIN_SCRIPT } : {}),
+    // The monitoring node's own agent token, made for its name by the cores (files.ts).
+    ...(role === "monitoring" ? { BITTE_CONSUL_AGENT_TOKEN_PARAMETER: SSM_PARAMETERS.consulMonitoringAgentToken } : {}),
     ...(role === "core" && ip ? { BITTE_CORE_PEERS: ["10.0.1.10", "10.0.2.10", "10.0.3.10"].filter((p) => p !== ip).join(" ") } : {}),
     ...extra,
   };
+  // bitte-consul-token's own file, with the same users (a test may run the products as their real users).
+  if (consulLoginsOf(role).length > 0) consulTokenEnv(dir, role, vars.BITTE_CONSUL_USER ?? me);
   const envFile = join(dir, "bootstrap.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n");
   return { dir, role, envFile, name, ip, bin: programsDir(dir, role) };
@@ -132,8 +164,9 @@ export function runBootstrap(node: TestNode, state: string, env: Record<string, 
         STUB_REAL_INSTALL: which("install") ?? "install",
         STUB_REAL_CURL: which("curl") ?? "curl",
         STUB_INSTANCE_ID: instanceIdOf(node.name),
-        // bitte-nomad-cert reads its settings from the same file here.
+        // bitte-nomad-cert reads its settings from the same file here; bitte-consul-token from its own.
         BITTE_NOMAD_CERT_ENV: node.envFile,
+        ...(consulLoginsOf(node.role).length > 0 ? { BITTE_CONSUL_TOKEN_ENV: join(node.dir, "consul-token.env") } : {}),
         // What the role's IAM lets it read (HashiStackBootstrap's table): anything else is AccessDenied.
         STUB_READABLE: ssmAccess(node.role).read.join(" "),
         ...faultsOf(node),

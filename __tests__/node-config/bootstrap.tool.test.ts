@@ -72,7 +72,7 @@ function checkRace(state: string, nodes: readonly TestNode[], results: readonly 
 
   // One Consul token per purpose survives; redundant ones were deleted again.
   const tokens = readdirSync(join(state, "consul/tokens")).map((a) => read(join(state, "consul/tokens", a)));
-  const stored = ["agent-token", "dns-token", "nomad-token", "vault-token", "monitoring-token"].map((t) => trim(read(paramPath(state, `consul/${t}`))));
+  const stored = ["agent-token", "dns-token", "nomad-token", "vault-token", "monitoring-token", "agent-token-monitoring"].map((t) => trim(read(paramPath(state, `consul/${t}`))));
   expect(tokens.sort()).toEqual([...stored].sort());
 
   // Every node holds the one CA and the one gossip key per product.
@@ -180,13 +180,33 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     expect(intermediate).toMatch(/Permitted:\s+DNS:global\.nomad\s+DNS:localhost/);
     expect(lines(join(state, "vault/pki.log"))).toEqual(["pki-enable", "generate", "set-signed"]);
     expect(existsSync(paramPath(state, "nomad/client-tls"))).toBe(false);
-    expect(read(join(client.dir, "secrets/nomad.env"))).toBe(`CONSUL_HTTP_TOKEN=${trim(read(paramPath(state, "consul/nomad-token")))}\n`);
+    // Issue 12, finding 3: clients and routing nodes log in for their own Consul tokens, named by
+    // their instance; the monitoring node runs with the token the cores made for its name.
+    const logins = readdirSync(join(state, "consul/logins")).map((a) => JSON.parse(read(join(state, "consul/logins", a))) as { SecretID: string; VaultRole: string; NodeIdentities: { NodeName: string }[] });
+    const loginOf = (secret: string) => logins.find((l) => l.SecretID === trim(secret));
+    for (const [n, role] of [[client, "client"], [routing, "routing"]] as const) {
+      expect(JSON.parse(read(join(n.dir, "consul.d/node.json")))).toEqual({ node_name: instanceIdOf(n.name) });
+      const agent = loginOf(JSON.parse(read(join(n.dir, "consul.d/tokens.json"))).acl.tokens.agent);
+      expect({ role: agent?.VaultRole, nodes: agent?.NodeIdentities }).toEqual({ role: `consul-agent-${role}`, nodes: [{ NodeName: instanceIdOf(n.name) }] });
+    }
+    const nomadToken = read(join(client.dir, "secrets/nomad.env")).replace(/^CONSUL_HTTP_TOKEN=/, "");
+    expect({ role: loginOf(nomadToken)?.VaultRole, nodes: loginOf(nomadToken)?.NodeIdentities }).toEqual({ role: "consul-nomad-client", nodes: [] });
+    expect(trim(nomadToken)).not.toBe(trim(read(paramPath(state, "consul/nomad-token"))));
+    expect(JSON.parse(read(join(monitoring.dir, "consul.d/tokens.json"))).acl.tokens.agent).toBe(trim(read(paramPath(state, "consul/agent-token-monitoring"))));
+    const made = readdirSync(join(state, "consul/node-identities"));
+    expect(made.map((a) => [trim(read(join(state, "consul/tokens", a))), trim(read(join(state, "consul/node-identities", a)))])).toEqual([[trim(read(paramPath(state, "consul/agent-token-monitoring"))), "monitoring:eu-central-1"]]);
+    // A reboot keeps the tokens: no second login.
+    const before = logins.length;
+    const again = await runBootstrap(routing, state);
+    expect({ status: again.status, stderr: again.status === 0 ? "" : again.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(readdirSync(join(state, "consul/logins"))).toHaveLength(before);
     expect(read(join(monitoring.dir, "secrets/victoria-metrics.env"))).toBe(`CONSUL_TOKEN=${trim(read(paramPath(state, "consul/monitoring-token")))}\n`);
     expect(read(join(monitoring.dir, "secrets/grafana.env"))).toMatch(/^GF_SECURITY_ADMIN_PASSWORD=\S{16,}\n$/);
     // Non-core roles never hold the CA key: only the core-only bundle parameter has it.
     for (const n of [client, monitoring, routing]) expect(run("grep", ["-rl", "BEGIN EC PRIVATE KEY\\|BEGIN PRIVATE KEY", join(n.dir, "tls")]).stdout).toBe("");
     const output = results.map((r) => r.stdout + r.stderr).join("\n");
     expect(output).not.toContain(trim(read(paramPath(state, "consul/agent-token"))));
+    for (const l of logins) expect(output).not.toContain(l.SecretID);
   });
 
   // Defect 5 (issue 11): a core node rebuilt with its data volume kept (a new root volume: /etc is

@@ -22,8 +22,9 @@ import {
   autoJoinTagValue,
   ssmAccess,
 } from "../../constructs/node-config";
-import { allConsulServiceNames, CONSUL_SERVICES } from "../../constructs/node-config/consul";
-import { MEMBER_AGENT_TOKENS } from "../../constructs/node-config/consul-acl";
+import { allConsulServiceNames, CONSUL_SERVICES, consulServiceInputs } from "../../constructs/node-config/consul";
+import { consulPolicies, renderConsulRules, type ConsulPolicyDoc } from "../../constructs/policy/consul";
+import { CONSUL_POLICIES, consulAgentPolicy } from "../../constructs/policy/names";
 import { serviceUnit } from "../../constructs/node-config/systemd";
 import { PORTS } from "../../constructs/ports";
 import { clusterKeyId } from "../../stacks/base";
@@ -130,15 +131,18 @@ describe("Consul", () => {
     expect(jsonOf(client, "/etc/docker/daemon.json").dns).toEqual(["172.17.0.1"]);
   });
 
-  test("each role's first-boot agent policy may register that role's config-file services and no other role's", () => {
+  test("each role's agent policy may register that role's config-file services and no other role's", () => {
     for (const n of NODES) for (const s of jsonOf(n, `${PATHS.consulDir}/services.json`).services) expect(allConsulServiceNames()).toContain(s.name);
-    const acl = jsonOf(core, PATHS.consulAcl);
+    const docs = consulPolicies({ namespaces: ["default", ...cluster.namespaces], routedServices: cluster.routes.map((r) => r.service), ...consulServiceInputs() });
     for (const role of NODE_ROLES) {
-      const name = acl.tokens[role === "core" ? SSM_PARAMETERS.consulAgentToken : MEMBER_AGENT_TOKENS[role]];
-      const rules: string = acl.policies.find((p: { name: string }) => p.name === name).rules;
+      const rules = renderConsulRules(docs.find((d) => d.name === (role === "core" ? CONSUL_POLICIES.agent : consulAgentPolicy(role))) as ConsulPolicyDoc);
       const own = CONSUL_SERVICES[role].map((s) => s.name);
       for (const s of allConsulServiceNames()) expect([role, s, rules.includes(`service "${s}" {\n  policy = "write"\n}`)]).toEqual([role, s, own.includes(s)]);
     }
+    // The cores make the core's and the monitoring node's agent tokens at first boot.
+    const acl = jsonOf(core, PATHS.consulAcl);
+    expect(acl.tokens[SSM_PARAMETERS.consulMonitoringAgentToken]).toBe(consulAgentPolicy("monitoring"));
+    expect(acl.nodeIdentities[SSM_PARAMETERS.consulMonitoringAgentToken]).toBe(`${cluster.monitoringNode.name}:${cluster.coreRegion}`);
   });
 });
 
@@ -312,9 +316,9 @@ describe("contract", () => {
       expect(a.read).not.toContain(SSM_PARAMETERS.ca);
       expect(a.read).not.toContain(SSM_PARAMETERS.consulManagementToken);
       expect(a.read).not.toContain(SSM_PARAMETERS.nomadGossipKey);
-      expect(a.read).toEqual(expect.arrayContaining([SSM_PARAMETERS.caCert, SSM_PARAMETERS.consulGossipKey, MEMBER_AGENT_TOKENS[role]]));
-      // No other role's agent token, and not the servers' Nomad token (acl write).
-      expect(a.read.filter((n) => n.startsWith("consul/agent-token"))).toEqual([MEMBER_AGENT_TOKENS[role]]);
+      expect(a.read).toEqual(expect.arrayContaining([SSM_PARAMETERS.caCert, SSM_PARAMETERS.consulGossipKey, SSM_PARAMETERS.consulDnsToken]));
+      // No shared agent token (the monitoring node has its own), and not the servers' Nomad token (acl write).
+      expect(a.read.filter((n) => n.startsWith("consul/agent-token"))).toEqual(role === "monitoring" ? [SSM_PARAMETERS.consulMonitoringAgentToken] : []);
       expect(a.read).not.toContain(SSM_PARAMETERS.consulNomadToken);
     }
     expect(ssmAccess("client").write).toEqual([]);
@@ -331,12 +335,13 @@ describe("contract", () => {
     const alerting = renderNodeFiles({ cluster, role: "monitoring" }).find((f) => f.path === "/etc/bitte/alerting.env");
     expect(alerting?.content).toContain(`BITTE_WEBHOOK_PARAMETER=${JSON.stringify(SSM_PARAMETERS.alertsWebhookToken)}`);
     touched.add(SSM_PARAMETERS.alertsWebhookToken);
-    // The other roles' Consul tokens: the cores make those consul-acl.json lists; each role reads its own, named in its bootstrap.env.
+    // Tokens the cores make for a node by its name (consul-acl.json nodeIdentities); that node reads its own, named in its bootstrap.env.
     const acl = jsonOf(core, PATHS.consulAcl);
-    for (const name of acl.memberTokens as string[]) touched.add(name);
+    expect(Object.keys(acl.nodeIdentities)).toEqual([SSM_PARAMETERS.consulMonitoringAgentToken]);
+    for (const name of Object.keys(acl.nodeIdentities)) touched.add(name);
     for (const role of ["client", "monitoring", "routing"] as const) {
       const env = renderNodeFiles({ cluster, role }).find((f) => f.path === PATHS.bootstrapEnv)?.content ?? "";
-      for (const m of env.matchAll(/^BITTE_(?:CONSUL_AGENT|NOMAD_CONSUL)_TOKEN_PARAMETER="([^"]+)"$/gm)) expect(acl.memberTokens).toContain(m[1]);
+      for (const m of env.matchAll(/^BITTE_CONSUL_AGENT_TOKEN_PARAMETER="([^"]+)"$/gm)) expect(Object.keys(acl.nodeIdentities)).toContain(m[1]);
     }
     const granted = new Set(NODE_ROLES.flatMap((r) => [...ssmAccess(r).read, ...ssmAccess(r).write]));
     expect([...touched].sort()).toEqual([...granted].sort());

@@ -3,6 +3,7 @@
  * on every script (also the ones extracted from user data), `haproxy -c` and
  * `victoria-metrics -dryRun`.
  */
+import { CONSUL_TOKEN_PATHS } from "../../constructs/node-config/consul-token";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,8 +71,10 @@ describeWithTools(["shellcheck"], "shellcheck", () => {
     // Shell scripts only: the AWS client is Python (py_compile below), the IMDS guard an nft script.
     const scripts = doc.write_files.filter((f) => /^#!.*\b(bash|sh)\b/.test(f.content.split("\n")[0]));
     // Role scripts of the operations layer: snapshots and the node PKI setup on core, Alertmanager's
-    // config on monitoring, the client's own Nomad certificate on clients.
-    const roleScripts = { core: [SNAPSHOT_PATHS.script, PATHS.nodePkiScript], monitoring: [ALERTING_PATHS.configScript], client: [NOMAD_CERT_PATHS.script] }[props.role as string] ?? [];
+    // config on monitoring, the client's own Nomad certificate on clients, and the Consul logins
+    // (with their Vault login) on clients and routing nodes.
+    const logins = [CONSUL_TOKEN_PATHS.script, CONSUL_TOKEN_PATHS.vaultLogin];
+    const roleScripts = { core: [SNAPSHOT_PATHS.script, PATHS.nodePkiScript], monitoring: [ALERTING_PATHS.configScript], client: [NOMAD_CERT_PATHS.script, ...logins], routing: logins }[props.role as string] ?? [];
     expect(scripts.map((s) => s.path).sort()).toEqual([PATHS.bootstrapScript, PATHS.dataVolumeScript, PATHS.nodeEnvScript, ...roleScripts].sort());
     for (const s of scripts) {
       const path = join(dir, `${label.replace(/\W/g, "_")}-${s.path.split("/").pop()}`);
@@ -118,5 +121,22 @@ describeWithTools(["victoria-metrics", "openssl"], "victoria-metrics -dryRun", (
     writeFileSync(cfg, fileOf({ cluster, role: "monitoring" }, PATHS.victoriaMetricsConfig).replaceAll(PATHS.caFile, throwawayCa()));
     const r = run("victoria-metrics", ["-dryRun", `-promscrape.config=${cfg}`], { env: { ...process.env, CONSUL_TOKEN: "test" } });
     expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining("-promscrape.config is ok") });
+  });
+});
+
+describe("the bootstrap script other roles ship", () => {
+  test("keeps every function outside core_main calls, and none of the core sections", () => {
+    const full = readFileSync(join(__dirname, "../../constructs/node-config/scripts/bitte-bootstrap.sh"), "utf8");
+    const defined = (text: string) => new Set([...text.matchAll(/^([a-z_]+)\(\) \{/gm)].map((m) => m[1]));
+    const all = defined(full);
+    for (const props of NODES.filter((n) => n.role !== "core")) {
+      const shipped = fileOf(props, PATHS.bootstrapScript);
+      const kept = defined(shipped);
+      for (const gone of ["core_tls", "acl_bootstrap", "vault_init", "vault_node_pki"]) expect([props.role, gone, kept.has(gone)]).toEqual([props.role, gone, false]);
+      // Every call outside core_main's body names a function the shipped script defines.
+      const outsideCore = shipped.replace(/^core_main\(\) \{[\s\S]*?^\}$/m, "");
+      const called = [...all].filter((f) => new RegExp(`(^|[\\s;|&(])${f}($|[\\s;)])`, "m").test(outsideCore.replace(new RegExp(`^${f}\\(\\) \\{`, "m"), "")));
+      expect([props.role, called.filter((f) => !kept.has(f))]).toEqual([props.role, []]);
+    }
   });
 });

@@ -88,11 +88,11 @@ describe("bootstrap parameters: the matrix from the synthesized policies equals 
     // parameter an operator writes is read by another node script, through its rendered environment.
     const otherFiles = NODE_ROLES.flatMap((role) => renderNodeFiles({ cluster: example, role, ...(role === "core" ? { nodeName: "core-1" } : {}) }).map((f) => f.content)).join("\n");
     const unused = names.filter((n) => !script.includes(n) && !script.includes(`$product/${n.split("/")[1]}`));
-    // The other roles' Consul tokens: the cores make the ones consul-acl.json lists, each role reads its own from its bootstrap.env.
+    // Tokens the cores make for a node by its name: consul-acl.json names them, that node's bootstrap.env too.
     const core = renderNodeFiles({ cluster: example, role: "core", nodeName: "core-1" });
-    const memberTokens = JSON.parse(core.find((f) => f.path.endsWith("/consul-acl.json"))?.content ?? "{}").memberTokens as string[];
+    const nodeTokens = Object.keys(JSON.parse(core.find((f) => f.path.endsWith("/consul-acl.json"))?.content ?? "{}").nodeIdentities ?? {});
     const readByEnv = (n: string) => NODE_ROLES.some((role) => renderNodeFiles({ cluster: example, role, ...(role === "core" ? { nodeName: "core-1" } : {}) }).some((f) => f.path.endsWith("/bootstrap.env") && f.content.includes(`"${n}"`)));
-    expect(unused.filter((n) => !(bootstrapParameters().find((p) => p.name === n)?.writer === "operator" && otherFiles.includes(n)) && !(memberTokens.includes(n) && readByEnv(n)))).toEqual([]);
+    expect(unused.filter((n) => !(bootstrapParameters().find((p) => p.name === n)?.writer === "operator" && otherFiles.includes(n)) && !(nodeTokens.includes(n) && readByEnv(n)))).toEqual([]);
   });
 
   test("finding 1: AmazonSSMManagedInstanceCore attached again lets every role read every parameter", () => {

@@ -1,8 +1,10 @@
 import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
-import { asset, shippedPython, shippedScript } from "./assets";
+import { asset, shippedMemberScript, shippedPython, shippedScript } from "./assets";
 import { consulConfig, consulServices } from "./consul";
-import { firstBootConsulAcl, MEMBER_AGENT_TOKENS } from "./consul-acl";
+import { consulLoginsOf } from "../policy/node-identity";
+import { firstBootConsulAcl } from "./consul-acl";
+import { CONSUL_TOKEN_PATHS, consulTokenFiles } from "./consul-token";
 import { SSM_PARAMETERS } from "./ssm";
 import { alertingFiles, ALERTING_UNITS, clientGroupMaxFile } from "./alerting";
 import { resolveNode } from "./context";
@@ -60,9 +62,10 @@ function bootstrapEnv(ctx: NodeContext): string {
     // The Vault init-lock owner asks its peers before it initialises (their fixed addresses).
     // Clients issue their own Nomad certificate from Vault before Nomad starts (nomad-cert.ts).
     BITTE_NOMAD_CERT_SCRIPT: ctx.role === "client" ? NOMAD_CERT_PATHS.script : undefined,
-    // The role's own Consul tokens, by their parameters in HashiStackBootstrap's table.
-    BITTE_CONSUL_AGENT_TOKEN_PARAMETER: ctx.role === "core" ? undefined : MEMBER_AGENT_TOKENS[ctx.role],
-    BITTE_NOMAD_CONSUL_TOKEN_PARAMETER: ctx.role === "client" ? SSM_PARAMETERS.consulNomadClientToken : undefined,
+    // The monitoring node's agent token, made for it by the cores (consul-acl.ts).
+    BITTE_CONSUL_AGENT_TOKEN_PARAMETER: ctx.role === "monitoring" ? SSM_PARAMETERS.consulMonitoringAgentToken : undefined,
+    // Clients and routing nodes log in for their own Consul tokens (consul-token.ts).
+    BITTE_CONSUL_TOKEN_SCRIPT: consulLoginsOf(ctx.role).length > 0 ? CONSUL_TOKEN_PATHS.script : undefined,
     // The init-lock owner sets up Vault's node PKI: its mount and the names its CA may sign.
     BITTE_NODE_PKI_SCRIPT: ctx.role === "core" ? PATHS.nodePkiScript : undefined,
     BITTE_NODE_PKI_PATH: ctx.role === "core" ? VAULT.nodePkiPath : undefined,
@@ -81,7 +84,7 @@ const dropInPath = (name: string) => `/etc/systemd/system/${name}.service.d/bitt
 function commonFiles(ctx: NodeContext): NodeFile[] {
   const dataDir = ctx.isServer ? PATHS.consulData : PATHS.consulDataNoVolume;
   return [
-    file(PATHS.bootstrapScript, shippedScript(asset("scripts/bitte-bootstrap.sh")), "0755"),
+    file(PATHS.bootstrapScript, (ctx.role === "core" ? shippedScript : shippedMemberScript)(asset("scripts/bitte-bootstrap.sh")), "0755"),
     file(PATHS.dataVolumeScript, shippedScript(asset("scripts/bitte-data-volume.sh")), "0755"),
     file(PATHS.nodeEnvScript, shippedScript(asset("scripts/bitte-node-env.sh")), "0755"),
     file(PATHS.awsClient, shippedPython(asset("aws/bitte-aws.py")), "0755"),
@@ -99,6 +102,7 @@ function commonFiles(ctx: NodeContext): NodeFile[] {
       dropIn({ environmentFiles: [PATHS.nodeEnv], execStart: `/usr/bin/prometheus-node-exporter --web.listen-address=\${BITTE_PRIVATE_IP}:${PORTS.nodeExporter} --collector.textfile.directory=${TEXTFILE_DIR}` }),
     ),
     file(PATHS.promtailConfig, yaml(promtailConfig(ctx))),
+    ...consulTokenFiles(ctx),
     file(dropInPath("promtail"), dropIn({ supplementaryGroups: "systemd-journal", readWritePaths: [PATHS.promtailData] })),
   ];
 }

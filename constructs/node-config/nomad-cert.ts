@@ -3,7 +3,8 @@
  * its own certificate from Vault (VaultNodePki in the consul stack) before Nomad first starts, and
  * a timer renews it at half its lifetime and reloads Nomad.
  */
-import { VAULT, vaultClientAuthRole } from "../policy/names";
+import { VAULT } from "../policy/names";
+import { vaultLoginEnv } from "./consul-token";
 import { NOMAD_CLIENT_NAME } from "../policy/vault-node-pki";
 import { PATHS } from "./paths";
 import { timedScriptFiles } from "./timed-script";
@@ -23,15 +24,9 @@ export const NOMAD_CERT_UNITS = Object.freeze(["bitte-nomad-cert.timer"]);
 function env(ctx: NodeContext): Record<string, string> {
   return {
     BITTE_NODE_NAME: ctx.nodeName ?? "",
-    BITTE_NODE_ENV: PATHS.nodeEnv,
-    BITTE_TLS_DIR: PATHS.tlsDir,
+    ...vaultLoginEnv(ctx),
     BITTE_NOMAD_DIR: PATHS.nomadDir,
     BITTE_NOMAD_USER: "root",
-    // Every core node's Vault (fixed addresses; the server certificate names each IP).
-    BITTE_VAULT_ADDRS: ctx.cluster.coreNodes.map((n) => n.privateIp).join(" "),
-    // Vault's AWS auth checks this header (stacks/consul.ts, VaultAwsAuth serverIdHeader).
-    BITTE_VAULT_SERVER_ID: `vault.${ctx.cluster.domain}`,
-    BITTE_VAULT_AUTH_ROLE: vaultClientAuthRole(ctx.region),
     BITTE_PKI_ISSUE_PATH: `${VAULT.nodePkiPath}/issue/${VAULT.nomadClientPkiRole}`,
     BITTE_CERT_NAME: NOMAD_CLIENT_NAME,
     BITTE_CERT_TTL: `${NOMAD_CERT_TTL_SECONDS / 3600}h`,

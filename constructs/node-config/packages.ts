@@ -69,12 +69,13 @@ export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
     case "core":
       return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault)];
     case "client":
-      // vault: the CLI bitte-nomad-cert logs in and issues the client's certificate with (no server runs).
+      // vault: the CLI bitte-nomad-cert and bitte-consul-token log in with (no server runs).
       return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault), "docker.io", "containernetworking-plugins", "nftables"];
     case "monitoring":
       return [...common, "victoria-metrics", `grafana=${g.grafana}`, `loki=${g.loki}`, ...ALERTING_PACKAGES];
     case "routing":
-      return [...common, "haproxy"];
+      // vault: the CLI bitte-consul-token logs in and reads its identity token with (no server runs).
+      return [...common, "haproxy", hashicorp("vault", v.vault)];
   }
 }
 

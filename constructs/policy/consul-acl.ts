@@ -20,7 +20,7 @@ export interface ConsulAclProps {
  * Terraform interpolates `${…}` in every string; Consul's bind names use the same syntax for
  * claim values, so they are escaped to reach Consul verbatim.
  */
-function consulTemplate(s: string): string {
+export function consulTemplate(s: string): string {
   return s.replace(/\$\{/g, () => "$${");
 }
 

@@ -2,9 +2,10 @@
  * Consul ACL policy documents as data, and their renderer. Each document says what one kind of
  * token may do; the `ConsulAcl` construct turns them into policies and roles.
  *
- * Only the agent tokens write nodes, and they are one per role, not per node: any agent of a role
- * can rewrite another node's catalog entry. Their service writes are the role's own services, so
- * no client token can register a core, monitoring or routing service (README, security).
+ * Node writes are granted here only to the core servers' shared agent token; every other agent's
+ * token carries a node identity for its own node (a login token, or on the monitoring node a
+ * first-boot token made with `-node-identity`), so it cannot rewrite another node's catalog entry,
+ * and its service writes are its role's own services (README, security).
  */
 import { renderHcl, type HclBlock } from "./hcl";
 import { CONSUL_POLICIES, consulAgentPolicy, consulTaskRole, type NodeRole } from "./names";
@@ -71,7 +72,7 @@ export interface ConsulPolicyInputs {
   readonly infrastructureServices?: readonly string[];
 }
 
-/** Roles whose nodes hold no management token. */
+/** Roles whose nodes hold no management token: each agent's token has a node identity. */
 export const MEMBER_ROLES = Object.freeze(["client", "monitoring", "routing"] as const);
 
 /**
@@ -82,8 +83,7 @@ export const MEMBER_ROLES = Object.freeze(["client", "monitoring", "routing"] as
  */
 export const FIRST_BOOT_CONSUL_POLICIES: readonly string[] = Object.freeze([
   CONSUL_POLICIES.agent,
-  ...MEMBER_ROLES.map(consulAgentPolicy),
-  CONSUL_POLICIES.nomadClient,
+  consulAgentPolicy("monitoring"),
   CONSUL_POLICIES.dns,
   CONSUL_POLICIES.nomadServer,
   CONSUL_POLICIES.vault,
@@ -103,8 +103,8 @@ export function consulPolicies(inputs: ConsulPolicyInputs): readonly ConsulPolic
     ...MEMBER_ROLES.map(
       (role): ConsulPolicyDoc => ({
         name: consulAgentPolicy(role),
-        description: `The first-boot agent token of the ${role} nodes (one per role): node write, catalog reads, the ${role} services only.`,
-        rules: [all("node", "write"), all("service", "read"), ...ownServices(role)],
+        description: `Consul agents of ${role} nodes: catalog reads, the ${role} services; the node's own write comes from its token's node identity.`,
+        rules: [...discovery, ...ownServices(role)],
       }),
     ),
     {

@@ -8,14 +8,14 @@
 export const CONSUL_POLICIES = Object.freeze({
   /**
    * The core servers' `agent` token, made at first boot and shared by the three cores only (each
-   * holds the management token anyway). Other roles get one of their own (`consulAgentPolicy`).
+   * holds the management token anyway). Every other node has its own (`consulAgentPolicy`).
    */
   agent: "bitte-agent",
   /** Every agent's `dns` token, except on routing nodes. */
   dns: "bitte-consul-dns",
   /** Nomad servers' `consul.token` (add `-node-identity`). */
   nomadServer: "bitte-nomad-server",
-  /** Nomad clients' `consul.token` (first boot): workloads, never ACLs or an infrastructure service. */
+  /** Nomad clients' `consul.token`, each client's own by login: workloads, never ACLs or an infrastructure service. */
   nomadClient: "bitte-nomad-client",
   /** Vault's `service_registration "consul"` token. */
   vault: "bitte-vault",
@@ -30,13 +30,16 @@ export const CONSUL_POLICIES = Object.freeze({
 });
 
 /**
- * The first-boot `agent` token policy of a non-core role: its own config-file services only, so a
- * client's token cannot register a core, monitoring or routing service. Node write is still on
- * every node (one token per role, not per node yet: README, security).
+ * The `agent` token policy of a non-core role's Consul agents: catalog reads and the role's own
+ * config-file services. The node's own write comes from the token's node identity: a login token
+ * on clients and routing nodes (NODE_CONSUL_LOGINS), a first-boot token on the monitoring node.
  */
 export function consulAgentPolicy(role: "client" | "monitoring" | "routing"): string {
   return `bitte-consul-agent-${role}`;
 }
+
+/** Auth method client and routing nodes log in with, by a Vault identity token naming their instance. */
+export const CONSUL_NODE_AUTH_METHOD = "bitte-nodes";
 
 /** Consul role of the tasks of one Nomad namespace, chosen by the workload binding rule. */
 export function consulTaskRole(namespace: string): string {
@@ -70,6 +73,8 @@ export const VAULT = Object.freeze({
   nodePkiPath: "pki_nodes",
   /** Role on `nodePkiPath` that issues each Nomad client `<instance id>.client.global.nomad`. */
   nomadClientPkiRole: "nomad-client",
+  /** Vault identity token key that signs the nodes' Consul login tokens (NODE_CONSUL_LOGINS). */
+  nodeOidcKey: "bitte-nodes",
   operatorPolicy: "bitte-operator",
   developerPolicy: "bitte-developer",
   /** Where the file audit device writes on the core nodes. */

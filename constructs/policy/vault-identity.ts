@@ -79,6 +79,11 @@ export interface VaultAwsAuthProps {
    * there (Vault looks an inferred instance up in one region per role).
    */
   readonly clientRegions: readonly string[];
+  /**
+   * The core region, where the routing nodes run: their role infers the EC2 instance there, so
+   * their logins carry the instance id their Consul login tokens name.
+   */
+  readonly coreRegion: string;
 }
 
 /**
@@ -91,7 +96,8 @@ export const AWS_AUTH_IAM_METADATA = Object.freeze(["account_id", "auth_type", "
 /**
  * AWS (IAM) auth for the nodes: one role per node role, bound to its IAM role, with that role's
  * node policy; the clients' role is one per client region and infers the EC2 instance from the
- * session name (the instance id), so each client's entity carries its own instance id. Vault uses
+ * session name (the instance id), so each client's entity carries its own instance id; the
+ * routing role infers it in the core region (its Consul logins name it). Vault uses
  * its own instance credentials (no keys here) and needs `iam:GetRole` on the bound roles to
  * resolve their unique ids and `ec2:DescribeInstances` to verify an inferred instance runs.
  */
@@ -122,7 +128,8 @@ export class VaultAwsAuth extends Construct {
     const roles = new Map<string, AwsAuthBackendRole>();
     for (const role of NODE_ROLES) {
       if (role !== "client") {
-        roles.set(role, new AwsAuthBackendRole(this, `role-${role}`, { ...common(role), role }));
+        const infer = role === "routing" ? { inferredEntityType: "ec2_instance", inferredAwsRegion: props.coreRegion } : {};
+        roles.set(role, new AwsAuthBackendRole(this, `role-${role}`, { ...common(role), role, ...infer }));
         continue;
       }
       for (const region of [...new Set(props.clientRegions)].sort()) {

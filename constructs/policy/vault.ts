@@ -3,6 +3,7 @@
  */
 import { renderHcl } from "./hcl";
 import { NODE_ROLES, VAULT, vaultNodePolicy, type NodeRole } from "./names";
+import { consulLoginsOf } from "./node-identity";
 
 export type VaultCapability = "create" | "read" | "update" | "patch" | "delete" | "list" | "sudo" | "deny";
 
@@ -87,6 +88,8 @@ export function vaultNodePolicyDoc(role: NodeRole): VaultPolicyDoc {
       // bitte-nomad-cert on the clients issues the node's own certificate (VaultNodePki); the role
       // templates the allowed name on the login's instance id. Nothing else on the mount.
       ...(role === "client" ? [{ path: `${VAULT.nodePkiPath}/issue/${VAULT.nomadClientPkiRole}`, capabilities: ["update"] as VaultCapability[] }] : []),
+      // bitte-consul-token: the identity tokens of this role's Consul logins, and no other role's.
+      ...consulLoginsOf(role).map((l) => ({ path: `identity/oidc/token/${l.vaultRole}`, capabilities: ["read"] as VaultCapability[] })),
     ],
   };
 }

@@ -4,8 +4,6 @@
  * server will see, not the data the rules were rendered from.
  */
 
-import { consulAgentPolicy } from "./names";
-
 /** Policy languages whose rules the check understands. */
 export type PolicyLanguage = "consul" | "nomad" | "vault";
 
@@ -27,7 +25,6 @@ export const WIDE_WRITE_EXCEPTIONS: readonly (WideWrite & { readonly why: string
   { language: "consul", policy: "bitte-nomad-server", grant: "acl", why: "Nomad servers revoke service identity tokens (hashicorp/nomad#19721)" },
   { language: "consul", policy: "bitte-nomad-server", grant: "mesh", why: "Nomad servers write mesh config entries for gateways" },
   { language: "consul", policy: "bitte-agent", grant: 'node_prefix ""', why: "the three core servers share one first-boot agent token (each holds the management token anyway)" },
-  ...(["client", "monitoring", "routing"] as const).map((role) => ({ language: "consul" as const, policy: consulAgentPolicy(role), grant: 'node_prefix ""', why: `the ${role} nodes share one first-boot agent token per role (one SSM parameter), so it writes every node; per-node tokens need a login per node (README, security)` })),
   { language: "consul", policy: "bitte-nomad-client", grant: 'service_prefix ""', why: "Nomad clients deregister any workload's services with their own token (hashicorp/nomad#24166)" },
 ]);
 

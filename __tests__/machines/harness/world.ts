@@ -13,7 +13,7 @@ import { STANDINS_DIR, writePackageTrees, type StandinPackageName } from "../sta
 import { buildRepo, debsIn } from "./apt-repo";
 import { planCluster, type MachinePlan, type TestCluster } from "./cluster";
 import { sh, until } from "./exec";
-import { resolveTags, rolePolicies, vaultAwsAuthOf, type TestAccount } from "./iam";
+import { consulAclOf, resolveTags, rolePolicies, vaultAwsAuthOf, type TestAccount } from "./iam";
 import { ensureImage, SUITE, type Image } from "./image";
 import { ensureOsDebs } from "./os-mirror";
 import { issueServerCert } from "./tls";
@@ -217,6 +217,8 @@ export async function createWorld(log: (m: string) => void = () => undefined): P
       // The bucket as the core stack makes it: SSE-KMS with the cluster key and an S3 Bucket Key.
       s3: { buckets: { [account.bucketName]: { kmsKeyArn: account.kmsKeyArn, bucketKey: true } } },
       vaultAwsAuth: vaultAwsAuthOf(plan.stacks.consul, plan.stacks.core, account),
+      // What `deploy consul` makes in Consul: the nodes' auth method, its binding rules, roles, policies.
+      consulAcl: consulAclOf(plan.stacks.consul),
     };
     const configFile = join(dir, "standins.json");
     writeFileSync(configFile, JSON.stringify(config, null, 1));

@@ -187,6 +187,14 @@ write_env_secret() { # <value-file> <dest> <VAR>
   rm -f "$WORK/env"
 }
 
+# The agent tokens file: the agent and config-file-service token, and the DNS token (cores, monitoring).
+write_consul_tokens() {
+  jq -n --rawfile a "$WORK/agent-token" --rawfile d "$WORK/dns-token" \
+    '($a | sub("\\s+$"; "")) as $agent | {acl: {tokens: {agent: $agent, config_file_service_registration: $agent, dns: ($d | sub("\\s+$"; ""))}}}' >"$WORK/tokens.json"
+  put "$WORK/tokens.json" "$BITTE_CONSUL_DIR/tokens.json" "$BITTE_CONSUL_USER" 0640
+  rm -f "$WORK/tokens.json"
+}
+
 service() { systemctl "$1" "$2" || die "systemctl $1 $2 failed"; }
 
 # --- Core: trust material ----------------------------------------------------------------------
@@ -278,10 +286,10 @@ consul_policy() { # <name> <rules file>
 
 # Creates a token for a policy, offers it to the parameter store, and deletes it again when another
 # node's token won, so exactly one token per purpose stays.
-consul_token() { # <parameter> <policy> <out-file>
+consul_token() { # <parameter> <policy> <out-file> [<node identity name:datacenter>]
   local json accessor
   if ssm_get "$1" "$3"; then return 0; fi
-  json=$(consul acl token create -policy-name "$2" -description "bitte $2" -format json) || die "cannot create a Consul token for $2"
+  json=$(consul acl token create -policy-name "$2" ${4:+-node-identity "$4"} -description "bitte $2${4:+ for ${4%%:*}}" -format json) || die "cannot create a Consul token for $2"
   accessor=$(jq -r .AccessorID <<<"$json")
   jq -r .SecretID <<<"$json" >"$WORK/token"
   if ssm_create "$1" "$WORK/token"; then
@@ -309,21 +317,17 @@ core_consul_acls() {
   consul_token consul/nomad-token "$(token_policy consul/nomad-token)" "$WORK/nomad-consul-token"
   consul_token consul/vault-token "$(token_policy consul/vault-token)" "$WORK/vault-consul-token"
   consul_token consul/monitoring-token "$(token_policy consul/monitoring-token)" "$WORK/monitoring-token"
-  # The other roles' own tokens (each role reads only its own parameter).
+  # Tokens for another node by its fixed name (the monitoring node's), with a node identity for it.
   local p
-  for p in $(jq -r '.memberTokens[]' "$BITTE_CONSUL_ACL"); do consul_token "$p" "$(token_policy "$p")" "$WORK/member-token"; done
-  rm -f "$WORK/member-token"
+  for p in $(jq -r '.nodeIdentities | keys[]' "$BITTE_CONSUL_ACL"); do
+    consul_token "$p" "$(token_policy "$p")" "$WORK/node-token" "$(jq -r --arg p "$p" '.nodeIdentities[$p]' "$BITTE_CONSUL_ACL")"
+  done
+  rm -f "$WORK/node-token"
   unset CONSUL_HTTP_TOKEN_FILE
 }
 
 token_policy() { jq -er --arg p "$1" '.tokens[$p]' "$BITTE_CONSUL_ACL" || die "$BITTE_CONSUL_ACL names no policy for $1"; }
 
-write_consul_tokens() {
-  jq -n --rawfile a "$WORK/agent-token" --rawfile d "$WORK/dns-token" \
-    '($a | sub("\\s+$"; "")) as $agent | {acl: {tokens: {agent: $agent, config_file_service_registration: $agent, dns: ($d | sub("\\s+$"; ""))}}}' >"$WORK/tokens.json"
-  put "$WORK/tokens.json" "$BITTE_CONSUL_DIR/tokens.json" "$BITTE_CONSUL_USER" 0640
-  rm -f "$WORK/tokens.json"
-}
 
 # --- Core: Vault init --------------------------------------------------------------------------
 
@@ -480,16 +484,20 @@ member_main() {
   put "$WORK/ca.pem" "$BITTE_TLS_DIR/ca.pem" root 0644
   ssm_wait consul/gossip-key "$WORK/consul-gossip"
   write_json_secret "$WORK/consul-gossip" "$BITTE_CONSUL_DIR/gossip.json" "$BITTE_CONSUL_USER" '.encrypt'
-  ssm_wait "${BITTE_CONSUL_AGENT_TOKEN_PARAMETER:?}" "$WORK/agent-token"
   ssm_wait consul/dns-token "$WORK/dns-token"
-  write_consul_tokens
+  if [[ -n ${BITTE_CONSUL_TOKEN_SCRIPT:-} ]]; then
+    # The agent's name (its instance id) and DNS token, before it starts; its own token comes by login below.
+    "$BITTE_CONSUL_TOKEN_SCRIPT" --prepare "$WORK/dns-token" || die "bitte-consul-token --prepare failed"
+  else
+    # The monitoring node's token, made for its fixed name by the cores.
+    ssm_wait "${BITTE_CONSUL_AGENT_TOKEN_PARAMETER:?}" "$WORK/agent-token"
+    write_consul_tokens
+  fi
   case "$BITTE_ROLE" in
     client)
       # This node's own certificate from Vault (pki_nodes, AWS auth by its instance role), before
       # Nomad first starts; its timer renews it. No certificate or key is shared between clients.
-      "${BITTE_NOMAD_CERT_SCRIPT:?}" || die "no Nomad client certificate (bitte-nomad-cert failed)"
-      ssm_wait "${BITTE_NOMAD_CONSUL_TOKEN_PARAMETER:?}" "$WORK/nomad-consul-token"
-      write_env_secret "$WORK/nomad-consul-token" "$BITTE_SECRETS_DIR/nomad.env" CONSUL_HTTP_TOKEN ;;
+      "${BITTE_NOMAD_CERT_SCRIPT:?}" || die "no Nomad client certificate (bitte-nomad-cert failed)" ;;
     monitoring)
       ssm_wait consul/monitoring-token "$WORK/monitoring-token"
       write_env_secret "$WORK/monitoring-token" "$BITTE_SECRETS_DIR/victoria-metrics.env" CONSUL_TOKEN
@@ -499,6 +507,9 @@ member_main() {
     *) die "unknown role $BITTE_ROLE" ;;
   esac
   service start consul
+  # This node's own agent token (and a Nomad client's Consul token), by login through the agent
+  # just started: no other node's token is readable here (NODE_CONSUL_LOGINS).
+  if [[ -n ${BITTE_CONSUL_TOKEN_SCRIPT:-} ]]; then "$BITTE_CONSUL_TOKEN_SCRIPT" || die "no Consul token of this node (bitte-consul-token failed)"; fi
 }
 
 main() {

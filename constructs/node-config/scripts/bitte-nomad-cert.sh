@@ -22,6 +22,7 @@ umask 077
 : "${BITTE_VAULT_ADDRS:?}" "${BITTE_VAULT_SERVER_ID:?}" "${BITTE_VAULT_AUTH_ROLE:?}" "${BITTE_PKI_ISSUE_PATH:?}" "${BITTE_CERT_NAME:?}"
 : "${BITTE_CERT_TTL:=24h}" "${BITTE_CERT_RENEW_BEFORE:=43200}" "${BITTE_NOMAD_USER:=root}"
 : "${BITTE_RETRIES:=90}" "${BITTE_RETRY_DELAY:=10}" "${BITTE_IMDS:=http://169.254.169.254}" "${BITTE_NODE_NAME:=$(hostname)}"
+export BITTE_RETRIES BITTE_RETRY_DELAY BITTE_TLS_DIR
 
 export VAULT_CACERT="$BITTE_TLS_DIR/ca.pem"
 CERT="$BITTE_NOMAD_DIR/tls/client.pem"
@@ -53,25 +54,8 @@ if [[ ${1:-} != --force ]] && current; then
   exit 0
 fi
 
-# Any core node's Vault answers (a standby forwards to the active node); the first that logs us in.
-login() {
-  local addr
-  for addr in $BITTE_VAULT_ADDRS; do
-    if VAULT_ADDR="https://$addr:8200" vault login -method=aws -token-only -no-store "role=$BITTE_VAULT_AUTH_ROLE" \
-      "header_value=$BITTE_VAULT_SERVER_ID" >"$WORK/token" 2>"$WORK/login.err"; then
-      printf '%s\n' "$addr" >"$WORK/addr"
-      return 0
-    fi
-  done
-  return 1
-}
-
-for ((i = 1; i <= BITTE_RETRIES; i++)); do
-  if login; then break; fi
-  log "waiting for Vault to log in role $BITTE_VAULT_AUTH_ROLE (attempt $i/$BITTE_RETRIES): $(tr '\n' ' ' <"$WORK/login.err")"
-  sleep "$BITTE_RETRY_DELAY"
-done
-((i <= BITTE_RETRIES)) || die "cannot log in to Vault (role $BITTE_VAULT_AUTH_ROLE); has 'deploy consul' run, and is Vault up on $BITTE_VAULT_ADDRS?"
+# shellcheck disable=SC2086 # BITTE_VAULT_ADDRS is a list of addresses
+"${BITTE_VAULT_LOGIN:-bitte-vault-login}" "$WORK" "$BITTE_VAULT_AUTH_ROLE" "$BITTE_VAULT_SERVER_ID" $BITTE_VAULT_ADDRS || die "no Vault token (bitte-vault-login failed)"
 VAULT_ADDR="https://$(<"$WORK/addr"):8200"
 export VAULT_ADDR
 
