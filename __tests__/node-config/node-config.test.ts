@@ -293,6 +293,14 @@ describe("HAProxy", () => {
     for (const b of ["admin_consul", "admin_nomad", "admin_vault", "admin_monitoring"]) expect(cfg).toContain(`backend ${b}\n    option httpchk`);
     expect(cfg).toMatch(/server-template vault 1 _vault\._active\.service\.consul .* ssl verify required ca-file \/etc\/bitte\/tls\/ca\.pem verifyhost active\.vault\.service\.consul/);
   });
+  // Issue 12, finding 3: operators' admin traffic goes only to a Consul server, whose certificate
+  // (the Bitte CA's, issued at first boot) names server.<dc>.consul; every agent's auto_encrypt
+  // certificate names localhost, so `verifyhost localhost` let any node that registered
+  // consul-https receive it.
+  test("the Consul admin backend verifies the servers' name, which no agent certificate carries", () => {
+    expect(cfg).toMatch(new RegExp(`server-template consul 3 _consul-https\\._tcp\\.service\\.consul .* verifyhost server\\.${cluster.coreRegion}\\.consul sni str\\(server\\.${cluster.coreRegion}\\.consul\\)`));
+    expect(cfg).not.toMatch(/verifyhost localhost/);
+  });
   test("admin endpoints only from adminCidrs; stats on localhost", () => {
     expect(cfg).toContain(`acl from_admin req.hdr_ip(x-forwarded-for,-1) ${cluster.adminCidrs.join(" ")}`);
     expect(cfg).toContain("http-request deny deny_status 403 if host_admin_vault !from_admin");

@@ -26,10 +26,15 @@ interface Backend {
   readonly admin: boolean;
 }
 
-/** The admin endpoints: Consul, Nomad, Vault (active node) and Grafana. */
-function adminBackends(): Backend[] {
+/**
+ * The admin endpoints: Consul, Nomad, Vault (active node) and Grafana. Each verifies a name only
+ * the servers' certificates carry (bitte-bootstrap issues them from the Bitte CA); an agent's
+ * certificate names localhost, so `verifyhost localhost` would accept any node registered as
+ * consul-https.
+ */
+function adminBackends(datacenter: string): Backend[] {
   return [
-    { name: "admin_consul", host: "consul", srv: "_consul-https._tcp.service.consul", slots: 3, check: "/v1/status/leader", verifyHost: "localhost", admin: true },
+    { name: "admin_consul", host: "consul", srv: "_consul-https._tcp.service.consul", slots: 3, check: "/v1/status/leader", verifyHost: `server.${datacenter}.consul`, admin: true },
     { name: "admin_nomad", host: "nomad", srv: "_nomad._http.service.consul", slots: 3, check: "/v1/agent/health?type=server", verifyHost: "server.global.nomad", admin: true },
     { name: "admin_vault", host: "vault", srv: "_vault._active.service.consul", slots: 1, check: "/v1/sys/health", verifyHost: `active.${VAULT_TLS_SERVER_NAME}`, admin: true },
     { name: "admin_monitoring", host: "monitoring", srv: "_grafana._tcp.service.consul", slots: 1, check: "/api/health", admin: true },
@@ -57,7 +62,7 @@ function backendSection(b: Backend): string[] {
  * page answers on localhost only. `${BITTE_PRIVATE_IP}` comes from the unit's environment.
  */
 export function haproxyConfig(cluster: Cluster): string {
-  const backends = [...adminBackends(), ...routeBackends(cluster)];
+  const backends = [...adminBackends(cluster.coreRegion), ...routeBackends(cluster)];
   // No admin networks in the spec: the admin endpoints answer nobody.
   const adminAllowed = cluster.adminCidrs.length > 0;
   const lines = [
