@@ -197,6 +197,13 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     expect({ method: nomad.AuthMethod, roles: (nomad.Roles ?? []).map((r) => r.Name), nodes: nomad.NodeIdentities ?? [] }).toEqual({ method: "bitte-nodes", roles: ["bitte-nomad-client"], nodes: [] });
     accessors.push(nomad.AccessorID);
     expect(new Set(accessors).size).toBe(accessors.length);
+    // A client's Vault login may read its own rows' identity tokens and not a routing node's (its node policy).
+    const other = await world.machine("workers-1").exec(["bash", "-c", [
+      ". /etc/bitte/consul-token.env",
+      "export VAULT_CACERT=/etc/bitte/tls/ca.pem VAULT_ADDR=https://${BITTE_VAULT_ADDRS%% *}:8200",
+      'VAULT_TOKEN=$(vault login -method=aws -token-only -no-store "role=$BITTE_VAULT_AUTH_ROLE" "header_value=$BITTE_VAULT_SERVER_ID") vault read -field=token identity/oidc/token/consul-agent-routing',
+    ].join("\n")], { check: false, timeoutMs: 120_000 });
+    expect({ status: other.status, denied: /permission denied/.test(other.stderr) }).toEqual({ status: 2, denied: true });
   }, 30 * 60_000);
 
   test("a client reads exactly the bootstrap parameters the table gives it: every other one is AccessDenied by its IAM policy", async () => {
