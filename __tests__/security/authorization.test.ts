@@ -203,6 +203,31 @@ describe("finding 7: the recovery keys and root token are out of every node's re
   });
 });
 
+describe("finding 3: no client, monitoring or routing node reads the cores' shared Consul agent token (node write on every node)", () => {
+  const shared = "consul/agent-token";
+  test("the table and the synthesized policies give it to the cores only", () => {
+    expect(BOOTSTRAP_PARAMETERS.consulAgentToken.readers).toEqual(["core"]);
+    for (const role of ["client", "monitoring", "routing"]) expect([role, grantedParameterMatrix(cluster, SET)[`bitte-${cluster.name}-${role}`]?.[shared]]).toEqual([role, undefined]);
+  });
+
+  test("reintroduced: a client's policy allowing it breaks the matrix (and the key policy still refuses the decrypt)", () => {
+    const key = keyFor(SET, clusterKeyId(cluster), cluster.coreRegion);
+    const arn = parameterArn(cluster, shared);
+    const grant: RawDocument = {
+      Statement: [
+        { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: arn },
+        { Effect: "Allow", Action: ["kms:Decrypt"], Resource: key.arn, Condition: { StringEquals: { "kms:ViaService": `ssm.${cluster.coreRegion}.amazonaws.com`, "kms:EncryptionContext:PARAMETER_ARN": arn } } },
+      ],
+    };
+    const withShared = mutate(SET, { role: (name, docs) => (name.endsWith("-client") ? [...docs, grant] : docs) });
+    const granted = grantedParameterMatrix(cluster, withShared);
+    // The matrix sees the read; the cluster key's own policy still refuses the decrypt (its grants
+    // come from the same table), so the value would stay out of reach even then.
+    expect(granted[`bitte-${cluster.name}-client`]?.[shared]).toEqual({ create: false, overwrite: false, read: true, decrypt: false });
+    expect(granted).not.toEqual(intendedParameterMatrix(cluster));
+  });
+});
+
 describe("finding 3: Vault verifies the instance a client's login names, with the core role's own permissions", () => {
   // builtin/credential/aws path_login.go: with inferred_entity_type = "ec2_instance" Vault calls
   // ec2:DescribeInstances (validateInstance) with the credentials of the instance it runs on, the
