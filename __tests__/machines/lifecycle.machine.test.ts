@@ -88,6 +88,8 @@ interface CrashStep extends Hold { readonly step: string }
  * request, crashes its node (`crash`), lets the request go, brings the node back (`recover`),
  * and goes on until every hold fired, or every core finished its bootstrap without reaching the
  * rest (`unreached`: a step the bootstrap skipped, as one that stops storing Vault's init would).
+ * A node's recovery (a 30 s RestartSec, a reboot) runs while the other holds are watched: nodes
+ * come back side by side, and a node is crashed again only once its last recovery finished.
  */
 async function raceWithCrashes<T>(world: World, steps: readonly CrashStep[], crash: (m: Machine) => Promise<T>, recover: (m: Machine, crashed: T) => Promise<void>): Promise<{ caught: Record<string, string>; unreached: string[] }> {
   await world.reset();
@@ -95,6 +97,8 @@ async function raceWithCrashes<T>(world: World, steps: readonly CrashStep[], cra
   await Promise.all(CORES.map((n) => world.machine(n).boot()));
   const caught: Record<string, string> = {};
   const pending = new Set(steps.map((s) => s.id));
+  const recovering = new Map<string, Promise<void>>();
+  const failed: unknown[] = [];
   let polls = 0;
   // Bounded: each step must be reached within 15 minutes of the previous one.
   while (pending.size) {
@@ -113,12 +117,16 @@ async function raceWithCrashes<T>(world: World, steps: readonly CrashStep[], cra
     if ("finished" in next) break;
     log(`${next.step.id}: holding ${next.node} at ${next.step.step}; crashing it`);
     const m = world.machine(next.node);
+    await recovering.get(next.node);
+    if (failed.length) throw failed[0];
     const crashed = await crash(m);
     releaseHold(world.stateDir, next.step.id);
-    await recover(m, crashed);
+    recovering.set(next.node, recover(m, crashed).catch((e: unknown) => void failed.push(e)));
     pending.delete(next.step.id);
     caught[next.step.id] = next.node;
   }
+  await Promise.all(recovering.values());
+  if (failed.length) throw failed[0];
   return { caught, unreached: [...pending] };
 }
 
