@@ -20,7 +20,7 @@ const CONSUL_TOKEN_SCRIPT = join(__dirname, "../../constructs/node-config/script
 const VAULT_LOGIN_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-vault-login.sh");
 
 /** The environment bitte-consul-token reads (consul-token.ts renders it), for a client or routing node in `dir`. */
-function consulTokenEnv(dir: string, role: NodeRole, me: string): string {
+function consulTokenEnv(dir: string, role: NodeRole, name: string, me: string): string {
   const path = join(dir, "consul-token.env");
   const logins = consulLoginsOf(role).map((l) => `${l.use}:${l.vaultRole}`).join(" ");
   const vars = {
@@ -34,6 +34,8 @@ function consulTokenEnv(dir: string, role: NodeRole, me: string): string {
     BITTE_VAULT_AUTH_ROLE: role === "client" ? "client-eu-central-1" : role,
     BITTE_CONSUL_AUTH_METHOD: CONSUL_NODE_AUTH_METHOD,
     BITTE_CONSUL_LOGINS: logins,
+    // node.env's line (bitte-node-env), here in the script's own file.
+    BITTE_INSTANCE_ID: instanceIdOf(name),
     BITTE_RETRIES: "400",
     BITTE_RETRY_DELAY: "0.02",
   };
@@ -125,6 +127,8 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
           ...(ip ? {} : { BITTE_PRIVATE_IP: "10.0.8.20" }),
         }
       : {}),
+    // node.env's instance id (bitte-node-env writes it from IMDS), which bitte-nomad-cert and bitte-consul-token read.
+    ...(role === "client" || role === "routing" ? { BITTE_INSTANCE_ID: instanceIdOf(name) } : {}),
     // What the renderer gives clients and routing nodes for their own Consul tokens (consul-token.ts).
     ...(consulLoginsOf(role).length > 0 ? { BITTE_CONSUL_TOKEN_SCRIPT: CONSUL_TOKEN_SCRIPT, BITTE_VAULT_LOGIN: VAULT_LOGIN_SCRIPT } : {}),
     // The monitoring node's own agent token, made for its name by the cores (files.ts).
@@ -133,7 +137,7 @@ export function makeNode(root: string, role: NodeRole, name: string, ip?: string
     ...extra,
   };
   // bitte-consul-token's own file, with the same users (a test may run the products as their real users).
-  if (consulLoginsOf(role).length > 0) consulTokenEnv(dir, role, vars.BITTE_CONSUL_USER ?? me);
+  if (consulLoginsOf(role).length > 0) consulTokenEnv(dir, role, name, vars.BITTE_CONSUL_USER ?? me);
   const envFile = join(dir, "bootstrap.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n");
   return { dir, role, envFile, name, ip, bin: programsDir(dir, role) };

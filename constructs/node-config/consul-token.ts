@@ -1,7 +1,7 @@
 /**
- * Per-node Consul tokens (issue 12, finding 3): bitte-consul-token logs a client, monitoring or
- * routing node in to Consul for its own tokens (NODE_CONSUL_LOGINS), through Vault identity tokens
- * that name the instance. bitte-vault-login, shared with bitte-nomad-cert, makes the Vault login.
+ * Per-node Consul tokens (issue 12, finding 3): bitte-consul-token logs a client or routing node
+ * in to Consul for its own tokens (NODE_CONSUL_LOGINS), through Vault identity tokens that name the
+ * instance (its id from node.env). bitte-vault-login, shared with bitte-nomad-cert, makes the Vault login.
  */
 import { CONSUL_NODE_AUTH_METHOD, vaultClientAuthRole } from "../policy/names";
 import { consulLoginsOf } from "../policy/node-identity";

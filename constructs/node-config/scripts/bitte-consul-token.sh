@@ -21,7 +21,9 @@ umask 077
 
 # shellcheck source=/dev/null
 . "${BITTE_CONSUL_TOKEN_ENV:-/etc/bitte/consul-token.env}"
-: "${BITTE_IMDS:=http://169.254.169.254}" "${BITTE_TLS_DIR:?}" "${BITTE_CONSUL_DIR:?}" "${BITTE_SECRETS_DIR:?}" "${BITTE_CONSUL_USER:=consul}"
+# shellcheck source=/dev/null
+[[ -z ${BITTE_NODE_ENV:-} || ! -f $BITTE_NODE_ENV ]] || . "$BITTE_NODE_ENV"
+: "${BITTE_INSTANCE_ID:?BITTE_INSTANCE_ID is not set: run bitte-node-env first}" "${BITTE_TLS_DIR:?}" "${BITTE_CONSUL_DIR:?}" "${BITTE_SECRETS_DIR:?}" "${BITTE_CONSUL_USER:=consul}"
 : "${BITTE_VAULT_ADDRS:?}" "${BITTE_VAULT_SERVER_ID:?}" "${BITTE_VAULT_AUTH_ROLE:?}" "${BITTE_CONSUL_AUTH_METHOD:?}" "${BITTE_CONSUL_LOGINS:?}"
 : "${BITTE_RETRIES:=90}" "${BITTE_RETRY_DELAY:=10}"
 export BITTE_RETRIES BITTE_RETRY_DELAY BITTE_TLS_DIR
@@ -34,12 +36,8 @@ NOMAD_ENV="$BITTE_SECRETS_DIR/nomad.env"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bitte-consul-token.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-log() { printf 'bitte-consul-token[%s]: %s\n' "${BITTE_INSTANCE_ID:-?}" "$*" >&2; }
+log() { printf 'bitte-consul-token[%s]: %s\n' "$BITTE_INSTANCE_ID" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
-
-imds_token=$(curl -fsS --max-time 5 -X PUT "$BITTE_IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 60") || die "no IMDSv2 token"
-BITTE_INSTANCE_ID=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $imds_token" "$BITTE_IMDS/latest/meta-data/instance-id") || die "no instance id from IMDS"
-[[ $BITTE_INSTANCE_ID =~ ^i-[0-9a-f]+$ ]] || die "IMDS answered instance id '$BITTE_INSTANCE_ID'"
 
 # Files the agent reads, as bitte-bootstrap writes tokens.json: the consul user's, 0640; replaced atomically.
 put_consul() { # <src> <dest>
@@ -103,7 +101,7 @@ login() { # <use> <vault role> <out>
 install_token() { # <use> <token file>
   case $1 in
     agent)
-      [[ -f $TOKENS ]] || printf '{}\n' >"$TOKENS"
+      # --prepare wrote tokens.json (the DNS token) before the agent started.
       jq --rawfile t "$2" '($t | sub("\\s+$"; "")) as $t | .acl.tokens.agent = $t | .acl.tokens.config_file_service_registration = $t' "$TOKENS" >"$WORK/tokens.json"
       put_consul "$WORK/tokens.json" "$TOKENS"
       changed_agent=1 ;;

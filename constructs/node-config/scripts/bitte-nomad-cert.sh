@@ -18,10 +18,10 @@ umask 077
 . "${BITTE_NOMAD_CERT_ENV:-/etc/bitte/nomad-cert.env}"
 # shellcheck source=/dev/null
 [[ -z ${BITTE_NODE_ENV:-} || ! -f $BITTE_NODE_ENV ]] || . "$BITTE_NODE_ENV"
-: "${BITTE_PRIVATE_IP:?BITTE_PRIVATE_IP is not set: run bitte-node-env first}" "${BITTE_TLS_DIR:?}" "${BITTE_NOMAD_DIR:?}"
+: "${BITTE_PRIVATE_IP:?BITTE_PRIVATE_IP is not set: run bitte-node-env first}" "${BITTE_INSTANCE_ID:?BITTE_INSTANCE_ID is not set: run bitte-node-env first}" "${BITTE_TLS_DIR:?}" "${BITTE_NOMAD_DIR:?}"
 : "${BITTE_VAULT_ADDRS:?}" "${BITTE_VAULT_SERVER_ID:?}" "${BITTE_VAULT_AUTH_ROLE:?}" "${BITTE_PKI_ISSUE_PATH:?}" "${BITTE_CERT_NAME:?}"
 : "${BITTE_CERT_TTL:=24h}" "${BITTE_CERT_RENEW_BEFORE:=43200}" "${BITTE_NOMAD_USER:=root}"
-: "${BITTE_RETRIES:=90}" "${BITTE_RETRY_DELAY:=10}" "${BITTE_IMDS:=http://169.254.169.254}" "${BITTE_NODE_NAME:=$(hostname)}"
+: "${BITTE_RETRIES:=90}" "${BITTE_RETRY_DELAY:=10}" "${BITTE_NODE_NAME:=$(hostname)}"
 export BITTE_RETRIES BITTE_RETRY_DELAY BITTE_TLS_DIR
 
 export VAULT_CACERT="$BITTE_TLS_DIR/ca.pem"
@@ -34,10 +34,7 @@ trap 'rm -rf "$WORK"' EXIT
 log() { printf 'bitte-nomad-cert[%s]: %s\n' "$BITTE_NODE_NAME" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 
-imds_token=$(curl -fsS --max-time 5 -X PUT "$BITTE_IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 60") || die "no IMDSv2 token"
-instance_id=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $imds_token" "$BITTE_IMDS/latest/meta-data/instance-id") || die "no instance id from IMDS"
-[[ $instance_id =~ ^i-[0-9a-f]+$ ]] || die "IMDS answered instance id '$instance_id'"
-own_name="$instance_id.$BITTE_CERT_NAME"
+own_name="$BITTE_INSTANCE_ID.$BITTE_CERT_NAME"
 
 # Current: this node's name, chains to the Bitte CA, the key is the certificate's, and more than
 # BITTE_CERT_RENEW_BEFORE seconds left. A crash between the two writes leaves them apart: renewed.
