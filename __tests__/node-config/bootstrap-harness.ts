@@ -19,6 +19,11 @@ const NOMAD_CERT_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/
 const CONSUL_TOKEN_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-consul-token.sh");
 const VAULT_LOGIN_SCRIPT = join(__dirname, "../../constructs/node-config/scripts/bitte-vault-login.sh");
 
+/** The stand-in Vault's node policies for identity tokens, from the table (vaultNodePolicyDoc reads the same rows). */
+export function stubOidcPolicy(): string {
+  return (["client", "routing"] as const).map((r) => `${r}:${consulLoginsOf(r).map((l) => l.vaultRole).join(",")}`).join(" ");
+}
+
 /** The environment bitte-consul-token reads (consul-token.ts renders it), for a client or routing node in `dir`. */
 function consulTokenEnv(dir: string, role: NodeRole, name: string, me: string): string {
   const path = join(dir, "consul-token.env");
@@ -171,6 +176,7 @@ export function runBootstrap(node: TestNode, state: string, env: Record<string, 
         // bitte-nomad-cert reads its settings from the same file here; bitte-consul-token from its own.
         BITTE_NOMAD_CERT_ENV: node.envFile,
         ...(consulLoginsOf(node.role).length > 0 ? { BITTE_CONSUL_TOKEN_ENV: join(node.dir, "consul-token.env") } : {}),
+        STUB_OIDC_POLICY: stubOidcPolicy(),
         // What the role's IAM lets it read (HashiStackBootstrap's table): anything else is AccessDenied.
         STUB_READABLE: ssmAccess(node.role).read.join(" "),
         ...faultsOf(node),

@@ -13,7 +13,7 @@ import { consulServiceInputs } from "../../constructs/node-config/consul";
 import { consulPolicies, renderConsulRules } from "../../constructs/policy/consul";
 import { CONSUL_POLICIES } from "../../constructs/policy/names";
 import { resources, synthConsul } from "../consul/helpers";
-import { instanceIdOf, makeNode, paramPath, runBootstrap, type RunResult, type TestNode } from "./bootstrap-harness";
+import { instanceIdOf, makeNode, paramPath, runBootstrap, stubOidcPolicy, type RunResult, type TestNode } from "./bootstrap-harness";
 
 /**
  * Each iteration starts the three nodes with random jitter, so orderings vary. Every process
@@ -207,6 +207,19 @@ describeWithTools(["bash", "openssl", "jq"], "bootstrap protocol (real script, s
     const output = results.map((r) => r.stdout + r.stderr).join("\n");
     expect(output).not.toContain(trim(read(paramPath(state, "consul/agent-token"))));
     for (const l of logins) expect(output).not.toContain(l.SecretID);
+    // The stand-ins refuse what Vault and Consul would: a client's login reading a routing node's
+    // identity token (its node policy), and a login with an identity token Vault never signed.
+    const stub = (program: string, args: string[], env: Record<string, string>) =>
+      run(join(client.bin, program), args, { env: { ...process.env, PATH: client.bin, STUB_STATE: state, STUB_INSTANCE_ID: instanceIdOf("client-a"), STUB_OIDC_POLICY: stubOidcPolicy(), BITTE_ENV_FILE: client.envFile, ...env } });
+    const vaultToken = stub("vault", ["login", "-method=aws", "-token-only", "-no-store", "role=client-eu-central-1", "header_value=vault.race.bitte.dev"], {}).stdout.trim();
+    const other = stub("vault", ["read", "-field=token", "identity/oidc/token/consul-agent-routing"], { VAULT_TOKEN: vaultToken });
+    expect({ status: other.status, denied: /permission denied/.test(other.stderr) }).toEqual({ status: 2, denied: true });
+    const own = stub("vault", ["read", "-field=token", "identity/oidc/token/consul-agent-client"], { VAULT_TOKEN: vaultToken });
+    expect(own.status).toBe(0);
+    const forged = join(client.dir, "forged.jwt");
+    writeFileSync(forged, own.stdout.trim().replace(/\.[^.]+$/, ".forged"));
+    const login = stub("consul", ["login", "-method=bitte-nodes", `-bearer-token-file=${forged}`, `-token-sink-file=${join(client.dir, "forged.token")}`], {});
+    expect({ status: login.status, refused: /failed to verify id token signature/.test(login.stderr) }).toEqual({ status: 1, refused: true });
   });
 
   // Defect 5 (issue 11): a core node rebuilt with its data volume kept (a new root volume: /etc is
