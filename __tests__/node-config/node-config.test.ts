@@ -37,7 +37,7 @@ const routing = { cluster, role: "routing" as const };
 const autoJoin = `provider=aws region=eu-central-1 tag_key=${AUTO_JOIN_TAG_KEY} tag_value=${autoJoinTagValue(cluster)} addr_type=private_v4`;
 
 describe("user data", () => {
-  // What EC2 receives: the bytes userDataBase64 compresses (fflate, fixed mtime), not another
+  // What EC2 receives: the bytes userDataBase64 compresses (pako, zlib level 9), not another
   // gzip's. EC2 takes 16 KiB; 384 bytes of headroom keep a spec's longer names and lists inside.
   test.each(NODES.map((n) => [n.label, n] as const))("%s: compressed user data under EC2's 16 KiB with headroom", (_label, props) => {
     expect(Buffer.from(userDataBase64(renderUserData(props)), "base64").length).toBeLessThan(USER_DATA_LIMIT - 384);
