@@ -1,6 +1,6 @@
 import { bootstrapKeyEnvironment } from "../hashistack-bootstrap/keys";
 import { PORTS } from "../ports";
-import { asset, shippedMemberScript, shippedPython, shippedScript } from "./assets";
+import { asset, shippedBootstrapScript, shippedPython, shippedScript } from "./assets";
 import { consulConfig, consulServices } from "./consul";
 import { consulLoginsOf } from "../policy/node-identity";
 import { firstBootConsulAcl } from "./consul-acl";
@@ -84,7 +84,7 @@ const dropInPath = (name: string) => `/etc/systemd/system/${name}.service.d/bitt
 function commonFiles(ctx: NodeContext): NodeFile[] {
   const dataDir = ctx.isServer ? PATHS.consulData : PATHS.consulDataNoVolume;
   return [
-    file(PATHS.bootstrapScript, (ctx.role === "core" ? shippedScript : shippedMemberScript)(asset("scripts/bitte-bootstrap.sh")), "0755"),
+    file(PATHS.bootstrapScript, shippedBootstrapScript(asset("scripts/bitte-bootstrap.sh"), ctx.role), "0755"),
     file(PATHS.dataVolumeScript, shippedScript(asset("scripts/bitte-data-volume.sh")), "0755"),
     file(PATHS.nodeEnvScript, shippedScript(asset("scripts/bitte-node-env.sh")), "0755"),
     file(PATHS.awsClient, shippedPython(asset("aws/bitte-aws.py")), "0755"),

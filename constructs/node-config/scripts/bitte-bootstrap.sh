@@ -37,9 +37,9 @@ die() { log "FATAL: $*"; exit 1; }
 # --- Parameter store ---------------------------------------------------------------------------
 
 
-# Every SSM call goes through bitte-aws (installed by the user data; botocore from the OS archive),
+# Every SSM call goes through bitte-aws (installed by the user data; Python's standard library),
 # whose exit status tells the outcomes apart: 0 done, 3 ParameterNotFound, 4 ParameterAlreadyExists,
-# anything else an error that outlasted botocore's own retries (throttling in the three-node race,
+# anything else an error that outlasted bitte-aws's own retries (throttling in the three-node race,
 # TooManyUpdates, no network yet). Those are retried here with capped, jittered exponential backoff,
 # bounded by BITTE_AWS_RETRIES; only then is the run given up (and the unit restarts it, bounded).
 : "${BITTE_AWS_RETRIES:=8}"
@@ -454,6 +454,8 @@ vault_node_pki() { # <root-token-file>
 # True until a bootstrap has run to the end on this node.
 first_boot() { [ ! -e "$BITTE_STATE_DIR/bootstrapped" ]; }
 
+# --- Core: main --------------------------------------------------------------------------------
+
 core_main() {
   core_tls
   core_gossip
@@ -477,6 +479,8 @@ core_main() {
   service start nomad
   acl_bootstrap nomad "already done"
 }
+
+# --- Member: main (client, monitoring and routing nodes) ---------------------------------------
 
 member_main() {
   ssm_wait tls/ca-cert "$WORK/ca.txt"
@@ -511,6 +515,8 @@ member_main() {
   # just started: no other node's token is readable here (NODE_CONSUL_LOGINS).
   if [[ -n ${BITTE_CONSUL_TOKEN_SCRIPT:-} ]]; then "$BITTE_CONSUL_TOKEN_SCRIPT" || die "no Consul token of this node (bitte-consul-token failed)"; fi
 }
+
+# --- Main --------------------------------------------------------------------------------------
 
 main() {
   log "starting"
