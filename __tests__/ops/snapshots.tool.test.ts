@@ -43,7 +43,7 @@ function setup(leader: number): Cluster3 {
     const envFile = files.find((f) => f.path === SNAPSHOT_PATHS.env)!;
     const env = join(dir, "snapshot.env");
     const textfile = join(dir, "textfile");
-    envWith(env, envFile.content, { BITTE_TLS_DIR: join(dir, "tls"), BITTE_TEXTFILE_DIR: textfile, BITTE_PRIVATE_IP: n.privateIp, BITTE_NODE_ENV: "" });
+    envWith(env, envFile.content, { BITTE_TLS_DIR: join(dir, "tls"), BITTE_TEXTFILE_DIR: textfile, BITTE_PRIVATE_IP: n.privateIp, BITTE_INSTANCE_ID: `i-00000000000000c0${i + 1}`, BITTE_NODE_ENV: "" });
     return { name: n.name, ip: n.privateIp, state, script, env, textfile };
   });
   writeFileSync(join(shared, "leader"), `${nodes[leader].ip}:8300`);

@@ -20,9 +20,9 @@ umask 077
 # shellcheck source=/dev/null
 [[ -z ${BITTE_NODE_ENV:-} || ! -f $BITTE_NODE_ENV ]] || . "$BITTE_NODE_ENV"
 : "${BITTE_CLUSTER:?}" "${BITTE_SSM_PREFIX:?}" "${BITTE_SSM_REGION:?}" "${BITTE_KMS_KEY_ID:?}" "${BITTE_TLS_DIR:?}"
-: "${BITTE_PRIVATE_IP:?BITTE_PRIVATE_IP is not set: run bitte-node-env first}" "${BITTE_VAULT_SERVER_ID:?}"
+: "${BITTE_PRIVATE_IP:?BITTE_PRIVATE_IP is not set: run bitte-node-env first}" "${BITTE_INSTANCE_ID:?BITTE_INSTANCE_ID is not set: run bitte-node-env first}" "${BITTE_VAULT_SERVER_ID:?}"
 : "${BITTE_TEXTFILE_DIR:=/var/lib/prometheus/node-exporter}" "${BITTE_BUCKET_TAG:=BitteBucket}"
-: "${BITTE_IMDS:=http://169.254.169.254}" "${BITTE_NODE_NAME:=$(hostname)}"
+: "${BITTE_NODE_NAME:=$(hostname)}"
 : "${BITTE_SNAPSHOT_PRODUCTS:=consul nomad vault}"
 
 export CONSUL_HTTP_ADDR="${CONSUL_HTTP_ADDR:-https://127.0.0.1:8501}"
@@ -45,10 +45,8 @@ if [[ $leader != "\"$BITTE_PRIVATE_IP:8300\"" ]]; then
   exit 0
 fi
 
-imds_token=$(curl -fsS --max-time 5 -X PUT "$BITTE_IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
-instance_id=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $imds_token" "$BITTE_IMDS/latest/meta-data/instance-id")
-bucket=$(bitte-aws --region "$BITTE_SSM_REGION" instance-tag --instance-id "$instance_id" --key "$BITTE_BUCKET_TAG") || bucket=""
-[[ -n $bucket ]] || { log "instance $instance_id has no $BITTE_BUCKET_TAG tag: deploy the core stack again"; exit 1; }
+bucket=$(bitte-aws --region "$BITTE_SSM_REGION" instance-tag --instance-id "$BITTE_INSTANCE_ID" --key "$BITTE_BUCKET_TAG") || bucket=""
+[[ -n $bucket ]] || { log "instance $BITTE_INSTANCE_ID has no $BITTE_BUCKET_TAG tag: deploy the core stack again"; exit 1; }
 
 ssm_get() { # <name> <file>: the value, in a 0600 file
   bitte-aws --region "$BITTE_SSM_REGION" ssm-get "$BITTE_SSM_PREFIX/$1" "$2"
