@@ -1,7 +1,8 @@
 /**
- * Defect 1 (issue 11): the nodes had no AWS client. `bitte-aws` (botocore from the OS archive)
+ * Defect 1 (issue 11): the nodes had no AWS client. `bitte-aws` (Python's standard library only)
  * is exercised here against a stand-in that speaks SSM's JSON 1.1 and Auto Scaling's query
- * protocol, with the real error codes and injected throttling.
+ * protocol, with the real error codes and injected throttling; its SigV4 signer is checked
+ * against botocore's own for every request shape it sends.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,12 +10,27 @@ import { join } from "node:path";
 import { describeIf, missingTools, run } from "../harness/tools";
 import { AWS_CLIENT, startEndpoint, type Endpoint } from "./aws-client";
 
-/** Why the client cannot run here: no python3, or no botocore (the nodes' python3-botocore). */
-function unavailable(): string | undefined {
+/** botocore for the host's python3 (Debian: python3-botocore), or why not: the reference signer. */
+function botocoreMissing(): string | undefined {
   return missingTools(["python3"]) ?? (run("python3", ["-c", "import botocore"]).status === 0 ? undefined : "python3 has no botocore (install: python3-botocore)");
 }
 
-describeIf(unavailable(), "bitte-aws against a stand-in SSM and Auto Scaling endpoint", () => {
+describeIf(botocoreMissing(), "bitte-aws signs as botocore does", () => {
+  test("every request shape it sends (SSM JSON 1.1, Auto Scaling and EC2 query, S3 PUT virtual-hosted and path-style, with and without a session token) gets botocore's Authorization header", () => {
+    const r = run("python3", [join(__dirname, "standins", "sigv4-botocore.py"), AWS_CLIENT], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe("");
+    const cases = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { case: string; same: boolean; botocore: string; bitte: string });
+    expect(cases).toHaveLength(12);
+    expect(cases.filter((c) => !c.same)).toEqual([]);
+  });
+});
+
+test("bitte-aws imports nothing but Python's standard library: the nodes install no AWS library", () => {
+  const r = run("python3", ["-c", "import ast,sys; t=ast.parse(open(sys.argv[1]).read()); m={(a.name if isinstance(n,ast.Import) else n.module).split('.')[0] for n in ast.walk(t) if isinstance(n,(ast.Import,ast.ImportFrom)) for a in (n.names if isinstance(n,ast.Import) else [n])}; print(' '.join(sorted(x for x in m if x not in sys.stdlib_module_names)))", AWS_CLIENT]);
+  expect({ status: r.status, nonStdlib: r.stdout.trim() }).toEqual({ status: 0, nonStdlib: "" });
+});
+
+describeIf(missingTools(["python3"]), "bitte-aws against a stand-in SSM and Auto Scaling endpoint", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "bitte-aws-"));

@@ -63,8 +63,8 @@ function hashicorp(name: string, version: string): string {
 export function rolePackages(cluster: Cluster, role: NodeRole): string[] {
   const v = cluster.versions;
   const g = GRAFANA_STACK_VERSIONS;
-  // python3-botocore runs bitte-aws (Ubuntu 24.04 has no awscli package; botocore is in universe).
-  const common = ["jq", "curl", "openssl", "python3-botocore", "prometheus-node-exporter", `promtail=${g.promtail}`, hashicorp("consul", v.consul)];
+  // No AWS CLI: Ubuntu 24.04 has no awscli package; bitte-aws runs on the image's python3 alone.
+  const common = ["jq", "curl", "openssl", "prometheus-node-exporter", `promtail=${g.promtail}`, hashicorp("consul", v.consul)];
   switch (role) {
     case "core":
       return [...common, hashicorp("nomad", v.nomad), hashicorp("vault", v.vault)];
@@ -88,7 +88,7 @@ export function roleRepositories(role: NodeRole): (keyof typeof APT_REPOSITORIES
 /**
  * Programs the node scripts call, by the package of the role's list that puts them on PATH (from
  * the packages' file lists: jq, curl and openssl ship `/usr/bin/<name>`; HashiCorp's packages
- * `/usr/bin/consul|nomad|vault`). python3-botocore has no program: it backs `bitte-aws`.
+ * `/usr/bin/consul|nomad|vault`).
  */
 const PACKAGE_PROGRAMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   jq: ["jq"],

@@ -1,13 +1,26 @@
 #!/usr/bin/python3
-"""bitte-aws: the few AWS calls the node scripts make, through botocore from the OS archive.
+"""bitte-aws: the few AWS calls the node scripts make, in Python's standard library alone.
 
-Ubuntu 24.04 has no `awscli` package; `python3-botocore` (noble universe, 1.34) is the same
-library the CLI is built on. This program implements exactly what bitte-bootstrap and bitte-drain
-call, with botocore's "standard" retry mode (throttling and transient errors, bounded attempts,
-exponential backoff with jitter) and its normal endpoints and credential chain (the instance
-role through IMDSv2). Secrets travel in files, never on argv or stdout.
+Ubuntu 24.04 has no `awscli` package. An earlier bitte-aws ran on `python3-botocore` (universe,
+85 MB), but every call here is its own process, and botocore loads its endpoint and service
+models at each start: ~0.5 s of CPU per call, ~30 calls per core node's first boot. This speaks
+the four wire protocols directly instead, with what botocore does that matters here:
 
-Exit codes, so a shell script can tell outcomes apart:
+- Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the instance
+  role through IMDSv2 (token PUT, then iam/security-credentials/<role>), as botocore's chain.
+- Signing: Signature Version 4
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html);
+  a tool-tier test checks it against botocore's own SigV4Auth for every request shape sent here.
+- Retries: as botocore's "standard" mode (botocore/retries/standard.py): the throttling and
+  transient codes these services answer, HTTP 500/502/503/504 and connection errors are retried
+  with exponential backoff and full jitter, capped at 20 s, for BITTE_AWS_MAX_ATTEMPTS attempts in
+  all (default 8). SSM's TooManyUpdates (concurrent writes of one parameter) is retried the same way.
+- Endpoints: https://<service>.<region>.amazonaws.com (S3 virtual-hosted), or AWS_ENDPOINT_URL_<SERVICE>
+  / AWS_ENDPOINT_URL as botocore takes them (S3 then path-style); TLS verified against the
+  system's CA store.
+
+Secrets travel in files, never on argv or stdout. Exit codes, so a shell script can tell
+outcomes apart:
   0  done
   1  an AWS error after retries, or no answer (message on stderr, in the CLI's wording)
   2  usage error
@@ -17,182 +30,254 @@ Exit codes, so a shell script can tell outcomes apart:
 """
 
 import argparse
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
 import os
 import random
+import ssl
 import sys
 import time
-
-import botocore.session
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+import urllib.parse
+import xml.etree.ElementTree as ET
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_EXISTS, EXIT_NO_TAG = 1, 2, 3, 4, 5
-# SSM answers TooManyUpdates to concurrent writes of one parameter; botocore's standard mode does
-# not treat that code as throttling, so it is retried here, bounded.
-EXTRA_RETRY_CODES = ("TooManyUpdates",)
-EXTRA_ATTEMPTS = 6
+# Retried as botocore's standard mode retries them (botocore/retries/standard.py), as the four
+# services here answer them: SSM ThrottlingException and TooManyUpdates (concurrent writes of one
+# parameter), Auto Scaling Throttling, EC2 RequestLimitExceeded, S3 SlowDown and RequestTimeout;
+# and HTTP 500/502/503/504 and connection errors whatever the code.
+RETRY_CODES = {"ThrottlingException", "TooManyUpdates", "Throttling", "RequestLimitExceeded", "SlowDown", "RequestTimeout"}
+RETRY_STATUS = {500, 502, 503, 504}
+# Answers that are outcomes, not errors, with their exit codes.
+OUTCOMES = {"ParameterNotFound": EXIT_NOT_FOUND, "ParameterAlreadyExists": EXIT_EXISTS}
+env = os.environ.get
 
 
-def client(service, region):
-    config = Config(
-        region_name=region,
-        retries={"mode": "standard", "total_max_attempts": int(os.environ.get("BITTE_AWS_MAX_ATTEMPTS", "8"))},
-        connect_timeout=5,
-        read_timeout=20,
-    )
-    return botocore.session.get_session().create_client(service, config=config)
+class AwsError(Exception):
+    """An error answer (code, message) of a service, or no answer (code None)."""
+
+    def __init__(self, code, message, op="", retry=False):
+        super().__init__(message)
+        self.code, self.message, self.op, self.retry, self.attempts = code, message, op, retry, 1
 
 
-def call(fn, **kwargs):
-    """Calls fn, retrying EXTRA_RETRY_CODES with capped exponential backoff and full jitter."""
-    for attempt in range(1, EXTRA_ATTEMPTS + 1):
+def credentials():
+    """(access key, secret key, session token or None): the environment's, else the instance role's."""
+    if env("AWS_ACCESS_KEY_ID") and env("AWS_SECRET_ACCESS_KEY"):
+        return env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")
+    u = urllib.parse.urlsplit(env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://169.254.169.254"))
+    last = ""
+    for attempt in range(3):
         try:
-            return fn(**kwargs)
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") not in EXTRA_RETRY_CODES or attempt == EXTRA_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0, min(8.0, 0.2 * 2**attempt)))
+            # IMDSv2: a session token first, then the role's name, then its credentials.
+            token = imds(u, "PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
+            path = "/latest/meta-data/iam/security-credentials/"
+            role = imds(u, "GET", path, {"X-aws-ec2-metadata-token": token}).split()[0]
+            c = json.loads(imds(u, "GET", path + role, {"X-aws-ec2-metadata-token": token}))
+            return c["AccessKeyId"], c["SecretAccessKey"], c.get("Token")
+        except (OSError, ValueError, KeyError, IndexError) as e:
+            last = str(e)
+        time.sleep(attempt + 1)
+    raise AwsError(None, f"Unable to locate credentials (instance metadata: {last})")
+
+
+def imds(u, method, path, headers):
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=2)
+    try:
+        conn.request(method, path, headers=headers)
+        r = conn.getresponse()
+        text = r.read().decode()
+        if r.status != 200:
+            raise OSError(f"HTTP {r.status} for {path}")
+        return text
+    finally:
+        conn.close()
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def _quote(s):
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+def sign(method, url, headers, payload_hash, creds, region, service, now):
+    """`headers` with Host, X-Amz-Date, X-Amz-Security-Token and Authorization (SigV4) added."""
+    access, secret, token = creds
+    u = urllib.parse.urlsplit(url)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    out = {**headers, "Host": u.netloc, "X-Amz-Date": stamp, **({"X-Amz-Security-Token": token} if token else {})}
+    canon = {k.lower(): " ".join(str(v).split()) for k, v in out.items()}
+    names = ";".join(sorted(canon))
+    # The path as sent is encoded once; every service but S3 signs it encoded once more.
+    path = u.path if service == "s3" else "/".join(map(_quote, u.path.split("/")))
+    query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in sorted(urllib.parse.parse_qsl(u.query, keep_blank_values=True)))
+    creq = "\n".join([method, path, query, "".join(f"{k}:{canon[k]}\n" for k in sorted(canon)), names, payload_hash])
+    scope = f"{stamp[:8]}/{region}/{service}/aws4_request"
+    key = ("AWS4" + secret).encode()
+    for part in scope.split("/"):
+        key = _hmac(key, part)
+    sig = hmac.new(key, f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(creq.encode()).hexdigest()}".encode(), hashlib.sha256).hexdigest()
+    out["Authorization"] = f"AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders={names}, Signature={sig}"
+    return out
+
+
+def error_of(status, body):
+    """(code, message) of an error answer: JSON 1.1 (`__type`) or XML (query, EC2, S3)."""
+    try:
+        if body.lstrip().startswith(b"{"):
+            doc = json.loads(body)
+            return doc["__type"].split("#")[-1], doc.get("message") or doc.get("Message", "")
+        found = {el.tag.split("}")[-1]: el.text or "" for el in ET.fromstring(body).iter()}
+        return found["Code"], found.get("Message", "")
+    except (ValueError, KeyError, ET.ParseError):
+        return str(status), http.client.responses.get(status, "")
+
+
+def call(op, service, region, method, path="/", headers=None, body=b"", host=None):
+    """A signed request, retried as botocore's standard mode does; returns the answer's body.
+    Endpoint: AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL (path-style for S3), else AWS's."""
+    custom = env("AWS_ENDPOINT_URL_" + service.upper().replace("AUTOSCALING", "AUTO_SCALING")) or env("AWS_ENDPOINT_URL")
+    url = (custom.rstrip("/") if custom else f"https://{host or service}.{region}.amazonaws.com") + path
+    u = urllib.parse.urlsplit(url)
+    creds, digest = credentials(), hashlib.sha256(body).hexdigest()
+    headers = {**(headers or {}), **({"X-Amz-Content-SHA256": digest} if service == "s3" else {})}
+    attempts = max(1, int(env("BITTE_AWS_MAX_ATTEMPTS", "8")))
+    for attempt in range(1, attempts + 1):
+        signed = sign(method, url, headers, digest, creds, region, service, datetime.datetime.now(datetime.timezone.utc))
+        # TLS verified against the system's CA store; plain HTTP only to an endpoint set in the environment.
+        conn = (http.client.HTTPSConnection(u.hostname, u.port, timeout=20, context=ssl.create_default_context()) if u.scheme == "https"
+                else http.client.HTTPConnection(u.hostname, u.port, timeout=20))
+        try:
+            conn.request(method, url[len(f"{u.scheme}://{u.netloc}"):], body=body, headers=signed)
+            r = conn.getresponse()
+            data = r.read()
+            if r.status < 300:
+                return data
+            code, message = error_of(r.status, data)
+            err = AwsError(code, message, op, code in RETRY_CODES or r.status in RETRY_STATUS)
+        except (OSError, http.client.HTTPException) as e:
+            err = AwsError(None, f'Could not connect to the endpoint URL: "{url}": {e}', op, True)
+        finally:
+            conn.close()
+        if not err.retry or attempt == attempts:
+            err.attempts = attempt
+            raise err
+        # Exponential backoff with full jitter, capped at 20 s (botocore's ExponentialBackoff).
+        time.sleep(min(random.random() * 2 ** (attempt - 1), 20))
     raise AssertionError("unreachable")
 
 
-def code_of(e):
-    return e.response.get("Error", {}).get("Code", "")
+def ssm(op, region, **payload):
+    """An AWS JSON 1.1 call to SSM."""
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonSSM.{op}"}
+    return json.loads(call(op, "ssm", region, "POST", headers=headers, body=json.dumps(payload).encode()))
+
+
+def query(op, service, region, version, **params):
+    """A query-protocol call (form body, XML answer): Auto Scaling, EC2."""
+    body = urllib.parse.urlencode({"Action": op, "Version": version, **params}).encode()
+    return ET.fromstring(call(op, service, region, "POST", headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body=body))
 
 
 def write_private(path, text):
     """Writes text to path, created 0600 whatever the umask, replaced atomically."""
     tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w") as f:
             f.write(text)
         os.replace(tmp, path)
-    except BaseException:
-        try:
+    finally:
+        if os.path.exists(tmp):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
-def ssm_get(args):
-    try:
-        r = call(client("ssm", args.region).get_parameter, Name=args.name, WithDecryption=True)
-    except ClientError as e:
-        if code_of(e) == "ParameterNotFound":
-            print(f"bitte-aws: {args.name}: ParameterNotFound", file=sys.stderr)
-            return EXIT_NOT_FOUND
-        raise
+def ssm_get(a):
+    r = ssm("GetParameter", a.region, Name=a.name, WithDecryption=True)
     # What `aws ssm get-parameter --output text` prints: the value and a newline.
-    write_private(args.out, r["Parameter"]["Value"] + "\n")
+    write_private(a.out, r["Parameter"]["Value"] + "\n")
     return 0
 
 
-def ssm_create(args):
-    with open(args.value_file, encoding="utf-8") as f:
-        value = f.read().rstrip("\n")
-    try:
-        call(
-            client("ssm", args.region).put_parameter,
-            Name=args.name,
-            Value=value,
-            Type="SecureString",
-            KeyId=args.key_id,
-            Overwrite=False,
-            Tier="Standard",
-        )
-    except ClientError as e:
-        if code_of(e) == "ParameterAlreadyExists":
-            print(f"bitte-aws: {args.name}: ParameterAlreadyExists", file=sys.stderr)
-            return EXIT_EXISTS
-        raise
+def ssm_create(a):
+    with open(a.value_file, encoding="utf-8") as f:
+        ssm("PutParameter", a.region, Name=a.name, Value=f.read().rstrip("\n"), Type="SecureString", KeyId=a.key_id, Overwrite=False, Tier="Standard")
     return 0
 
 
-def complete_lifecycle_action(args):
-    call(
-        client("autoscaling", args.region).complete_lifecycle_action,
-        LifecycleHookName=args.hook,
-        AutoScalingGroupName=args.group,
-        InstanceId=args.instance_id,
-        LifecycleActionResult=args.result,
-    )
+def complete_lifecycle_action(a):
+    query("CompleteLifecycleAction", "autoscaling", a.region, "2011-01-01", LifecycleHookName=a.hook, AutoScalingGroupName=a.group,
+          InstanceId=a.instance_id, LifecycleActionResult=a.result)
     return 0
 
 
-def instance_tag(args):
+def instance_tag(a):
     """Prints one tag of an instance (not secret): what `aws ec2 describe-tags --query Tags[0].Value` gives."""
-    r = call(
-        client("ec2", args.region).describe_tags,
-        Filters=[{"Name": "resource-id", "Values": [args.instance_id]}, {"Name": "key", "Values": [args.key]}],
-    )
-    tags = r.get("Tags", [])
-    if not tags:
-        print(f"bitte-aws: instance {args.instance_id} has no tag {args.key}", file=sys.stderr)
-        return EXIT_NO_TAG
-    print(tags[0]["Value"])
-    return 0
+    root = query("DescribeTags", "ec2", a.region, "2016-11-15", **{"Filter.1.Name": "resource-id", "Filter.1.Value.1": a.instance_id,
+                                                                  "Filter.2.Name": "key", "Filter.2.Value.1": a.key})
+    for el in root.iter():
+        if el.tag.split("}")[-1] == "value":
+            print(el.text or "")
+            return 0
+    print(f"bitte-aws: instance {a.instance_id} has no tag {a.key}", file=sys.stderr)
+    return EXIT_NO_TAG
 
 
-def s3_put(args):
+def s3_put(a):
     """Uploads a file with SSE-KMS under the given key and object metadata (the snapshot timer)."""
-    metadata = dict(m.split("=", 1) for m in args.metadata)
-    with open(args.file, "rb") as body:
-        call(
-            client("s3", args.region).put_object,
-            Bucket=args.bucket,
-            Key=args.key,
-            Body=body,
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=args.kms_key_id,
-            Metadata=metadata,
-        )
+    headers = {"X-Amz-Server-Side-Encryption": "aws:kms", "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": a.kms_key_id}
+    headers.update((f"X-Amz-Meta-{k}", v) for k, _, v in (m.partition("=") for m in a.metadata))
+    key = urllib.parse.quote(a.key, safe="/-_.~")
+    custom = env("AWS_ENDPOINT_URL_S3") or env("AWS_ENDPOINT_URL")
+    with open(a.file, "rb") as f:
+        call("PutObject", "s3", a.region, "PUT", f"/{a.bucket}/{key}" if custom else f"/{key}", headers, f.read(), f"{a.bucket}.s3")
     return 0
+
+
+# Each command: its function and arguments ("--x" options are required; "--x*" repeatable).
+COMMANDS = {
+    "ssm-get": (ssm_get, ["name", "out"]),
+    "ssm-create": (ssm_create, ["name", "value_file", "--key-id"]),
+    "complete-lifecycle-action": (complete_lifecycle_action, ["--group", "--hook", "--instance-id", "--result"]),
+    "instance-tag": (instance_tag, ["--instance-id", "--key"]),
+    "s3-put": (s3_put, ["--bucket", "--key", "--file", "--kms-key-id", "--metadata*"]),
+}
 
 
 def parser():
     p = argparse.ArgumentParser(prog="bitte-aws", description="the AWS calls of the Bitte node scripts")
     p.add_argument("--region", required=True)
     sub = p.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("ssm-get", help="read a parameter (decrypted) into a 0600 file")
-    g.add_argument("name")
-    g.add_argument("out")
-    g.set_defaults(fn=ssm_get)
-    c = sub.add_parser("ssm-create", help="create a SecureString from a file, never overwriting")
-    c.add_argument("name")
-    c.add_argument("value_file")
-    c.add_argument("--key-id", required=True)
-    c.set_defaults(fn=ssm_create)
-    a = sub.add_parser("complete-lifecycle-action", help="complete an Auto Scaling lifecycle action")
-    a.add_argument("--group", required=True)
-    a.add_argument("--hook", required=True)
-    a.add_argument("--instance-id", required=True)
-    a.add_argument("--result", choices=["CONTINUE", "ABANDON"], required=True)
-    a.set_defaults(fn=complete_lifecycle_action)
-    t = sub.add_parser("instance-tag", help="print one tag of an instance")
-    t.add_argument("--instance-id", required=True)
-    t.add_argument("--key", required=True)
-    t.set_defaults(fn=instance_tag)
-    u = sub.add_parser("s3-put", help="upload a file with SSE-KMS and object metadata")
-    u.add_argument("--bucket", required=True)
-    u.add_argument("--key", required=True)
-    u.add_argument("--file", required=True)
-    u.add_argument("--kms-key-id", required=True)
-    u.add_argument("--metadata", action="append", default=[], help="k=v, repeatable")
-    u.set_defaults(fn=s3_put)
+    for name, (fn, args) in COMMANDS.items():
+        c = sub.add_parser(name)
+        for arg in args:
+            if arg.endswith("*"):
+                c.add_argument(arg[:-1], action="append", default=[])
+            else:
+                c.add_argument(arg, **({"required": True} if arg.startswith("-") else {}))
+        c.set_defaults(fn=fn)
     return p
 
 
 def main(argv):
-    args = parser().parse_args(argv)
+    a = parser().parse_args(argv)
+    if a.command == "complete-lifecycle-action" and a.result not in ("CONTINUE", "ABANDON"):
+        print("bitte-aws: --result must be CONTINUE or ABANDON", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        return args.fn(args)
-    except ClientError as e:
+        return a.fn(a)
+    except AwsError as e:
+        if e.code in OUTCOMES:
+            print(f"bitte-aws: {a.name}: {e.code}", file=sys.stderr)
+            return OUTCOMES[e.code]
         # The CLI's wording, which operators search for.
-        err = e.response.get("Error", {})
-        print(f"bitte-aws: An error occurred ({err.get('Code')}) when calling the {e.operation_name} operation: {err.get('Message', '')}", file=sys.stderr)
+        retried = f" (reached max retries: {e.attempts - 1})" if e.attempts > 1 else ""
+        print(f"bitte-aws: An error occurred ({e.code}) when calling the {e.op} operation{retried}: {e.message}" if e.code else f"bitte-aws: {e.message}", file=sys.stderr)
         return EXIT_ERROR
-    except (BotoCoreError, OSError) as e:
+    except (OSError, ValueError, KeyError, ET.ParseError) as e:
         print(f"bitte-aws: {e}", file=sys.stderr)
         return EXIT_ERROR
 
