@@ -165,6 +165,10 @@ describeIf(missingTools(["python3", "curl", "openssl", "aws"]) ?? botocoreMissin
       const out = s3("put:snapshots/one=raft-snapshot", "get:snapshots/one", "list:snapshots/", "put:artifacts/x=1", "list:artifacts/", "get:snapshots/missing", "get:artifacts/missing");
       expect(out.map((o) => (o.ok ? o.value : o.code))).toEqual([null, "raft-snapshot", ["snapshots/one"], "AccessDenied", "AccessDenied", "NoSuchKey", "AccessDenied"]);
     });
+    test("a key with characters the signature encodes (':', ' ', '+') verifies as AWS verifies botocore's signature: S3 signs the path encoded once", () => {
+      const out = s3("put:snapshots/2026-12-01T10:00:00Z one+two=odd", "get:snapshots/2026-12-01T10:00:00Z one+two");
+      expect(out.map((o) => (o.ok ? o.value : o.code))).toEqual([null, "odd"]);
+    });
   });
 
   describe("KMS through SSM carries the parameter's ARN as encryption context (services-parameter-store.html)", () => {

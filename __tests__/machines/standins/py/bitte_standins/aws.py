@@ -245,8 +245,9 @@ def verify_sigv4(world, method, raw_path, headers, body, service, region_ok=None
         raise AwsError("InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
     parsed = urllib.parse.urlsplit(raw_path)
     path = parsed.path or "/"
-    # Canonical URI: each segment URI-encoded (the SDKs already encode once; services other than S3 double-encode).
-    canonical_uri = "/".join(urllib.parse.quote(seg, safe="-_.~") for seg in path.split("/"))
+    # Canonical URI (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html):
+    # the decoded path's segments URI-encoded once for S3; every other service encodes them twice.
+    canonical_uri = "/".join(urllib.parse.quote(urllib.parse.unquote(seg), safe="-_.~") for seg in path.split("/"))
     if service != "s3":
         canonical_uri = "/".join(urllib.parse.quote(seg, safe="-_.~") for seg in canonical_uri.split("/"))
     q = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
