@@ -29,7 +29,7 @@ frozen = creds.get_frozen_credentials()
 ssm = session.create_client("ssm", region_name=region, endpoint_url=endpoint, verify=ca, config=cfg,
                             aws_access_key_id=frozen.access_key, aws_secret_access_key=frozen.secret_key, aws_session_token=frozen.token)
 bad = session.create_client("ssm", region_name=region, endpoint_url=endpoint, verify=ca, config=cfg,
-                            aws_access_key_id=frozen.access_key, aws_secret_access_key="x" + frozen.secret_key[1:], aws_session_token=frozen.token)
+                            aws_access_key_id=frozen.access_key, aws_secret_access_key=("y" if frozen.secret_key.startswith("x") else "x") + frozen.secret_key[1:], aws_session_token=frozen.token)
 for step in steps:
     op, _, arg = step.partition(":")
     try:
