@@ -30,7 +30,7 @@ test("bitte-aws imports nothing but Python's standard library: the nodes install
   expect({ status: r.status, nonStdlib: r.stdout.trim() }).toEqual({ status: 0, nonStdlib: "" });
 });
 
-describeIf(missingTools(["python3"]), "bitte-aws against a stand-in SSM and Auto Scaling endpoint", () => {
+describeIf(botocoreMissing(), "bitte-aws against a stand-in SSM and Auto Scaling endpoint", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "bitte-aws-"));
@@ -63,6 +63,19 @@ describeIf(missingTools(["python3"]), "bitte-aws against a stand-in SSM and Auto
       expect(readFileSync(join(dir, "out"), "utf8")).toBe("s3cr3t-value\n");
       expect(statSync(join(dir, "out")).mode & 0o777).toBe(0o600);
       expect((await ep.state()).parameters["/bitte/t/a"]).toEqual({ Value: "s3cr3t-value", Type: "SecureString", KeyId: "alias/bitte-t" });
+    } finally {
+      ep.stop();
+    }
+  });
+
+  test("a request signed with another secret is refused as AWS refuses it, and not retried", async () => {
+    const ep = await startEndpoint();
+    try {
+      const ssm = aws(ep, ["ssm-get", "/bitte/t/a", join(dir, "out")], { AWS_SECRET_ACCESS_KEY: "not-the-secret" });
+      expect({ status: ssm.status, refused: /\(InvalidSignatureException\) when calling the GetParameter operation: The request signature/.test(ssm.stderr) }).toEqual({ status: 1, refused: true });
+      const asg = aws(ep, ["complete-lifecycle-action", "--group", "g", "--hook", "h", "--instance-id", "i-0123456789abcdef0", "--result", "CONTINUE"], { AWS_SECRET_ACCESS_KEY: "not-the-secret" });
+      expect({ status: asg.status, refused: /\(SignatureDoesNotMatch\)/.test(asg.stderr) }).toEqual({ status: 1, refused: true });
+      expect((await ep.state()).calls).toEqual([]);
     } finally {
       ep.stop();
     }

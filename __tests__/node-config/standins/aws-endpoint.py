@@ -4,7 +4,10 @@
 SSM: AWS JSON 1.1 (`X-Amz-Target: AmazonSSM.<Op>`, errors as HTTP 400 with `{"__type": code}`),
 create-only PutParameter (ParameterAlreadyExists without Overwrite), ParameterNotFound,
 SecureString with its KeyId. Auto Scaling: the query protocol (form body, XML answer).
-Every request must carry a SigV4 Authorization header for the right service. Faults production
+Every request must carry a valid SigV4 signature for the right service, with the one test
+credential (AKIDBITTETEST): the signature is recomputed with botocore's own SigV4Auth over the
+headers the request says it signed (as AWS does: InvalidSignatureException / SignatureDoesNotMatch
+otherwise, UnrecognizedClientException / InvalidClientTokenId for another key). Faults production
 sees are injected per operation: `--throttle OP=N` answers the first N calls of OP with
 ThrottlingException ("Rate exceeded"), `--too-many-updates N` the first N PutParameter calls
 with TooManyUpdates. Prints the port it listens on, then serves until killed. GET /_state
@@ -19,11 +22,16 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 LOCK = threading.Lock()
 PARAMS = {}
 CALLS = []
 FAULTS = {}  # (op) -> [(code, message, remaining)]
-AUTH_RE = re.compile(r"^AWS4-HMAC-SHA256 Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z-]+)/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$")
+AUTH_RE = re.compile(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([a-z0-9-]+)/([a-z-]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$")
+SECRETS = {"AKIDBITTETEST": "bitte-test-secret"}  # aws-client.ts's credentials
 
 
 def fault(op):
@@ -56,18 +64,37 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             self.reply(200, json.dumps({"parameters": PARAMS, "calls": CALLS}), "application/json")
 
+    def signature_problem(self, raw, service):
+        """None when the request is signed for `service` with the test credential, else (kind, message)."""
+        m = AUTH_RE.match(self.headers.get("Authorization", ""))
+        if not m or m.group(4) != service:
+            return "missing", "Missing Authentication Token"
+        akid, _, region, _, signed, signature = m.groups()
+        if akid not in SECRETS:
+            return "key", "The security token included in the request is invalid."
+        req = AWSRequest(method="POST", url=f"http://{self.headers['Host']}{self.path}", headers={h: self.headers.get(h, "") for h in signed.split(";")}, data=raw)
+        req.context["timestamp"] = self.headers.get("X-Amz-Date", "")
+        auth = SigV4Auth(Credentials(akid, SECRETS[akid], self.headers.get("X-Amz-Security-Token")), service, region)
+        if auth.signature(auth.string_to_sign(req, auth.canonical_request(req)), req) != signature:
+            return "signature", "The request signature we calculated does not match the signature you provided."
+        return None
+
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-        auth = AUTH_RE.match(self.headers.get("Authorization", ""))
+        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = raw.decode()
         target = self.headers.get("X-Amz-Target", "")
         if target.startswith("AmazonSSM."):
-            if not auth or auth.group(2) != "ssm":
-                return self.ssm_error("MissingAuthenticationTokenException", "Missing Authentication Token", 400)
+            bad = self.signature_problem(raw, "ssm")
+            if bad:
+                code = {"missing": "MissingAuthenticationTokenException", "key": "UnrecognizedClientException", "signature": "InvalidSignatureException"}[bad[0]]
+                return self.ssm_error(code, bad[1], 400)
             return self.ssm(target.split(".", 1)[1], json.loads(body or "{}"))
         form = {k: v[0] for k, v in parse_qs(body).items()}
         if form.get("Action") == "CompleteLifecycleAction":
-            if not auth or auth.group(2) != "autoscaling":
-                return self.query_error("MissingAuthenticationToken", "Missing Authentication Token", 403)
+            bad = self.signature_problem(raw, "autoscaling")
+            if bad:
+                code = {"missing": "MissingAuthenticationToken", "key": "InvalidClientTokenId", "signature": "SignatureDoesNotMatch"}[bad[0]]
+                return self.query_error(code, bad[1], 403)
             return self.complete(form)
         return self.reply(400, "unknown request", "text/plain")
 
