@@ -137,11 +137,15 @@ def error_of(status, body):
         return str(status), http.client.responses.get(status, "")
 
 
-def call(op, service, region, method, path="/", headers=None, body=b"", host=None):
+def call(op, service, region, method, path="/", headers=None, body=b"", bucket=None):
     """A signed request, retried as botocore's standard mode does; returns the answer's body.
-    Endpoint: AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL (path-style for S3), else AWS's."""
+    Endpoint: AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL (an S3 bucket path-style), else
+    AWS's (an S3 bucket virtual-hosted)."""
     custom = env("AWS_ENDPOINT_URL_" + service.upper().replace("AUTOSCALING", "AUTO_SCALING")) or env("AWS_ENDPOINT_URL")
-    url = (custom.rstrip("/") if custom else f"https://{host or service}.{region}.amazonaws.com") + path
+    if custom:
+        url = custom.rstrip("/") + (f"/{bucket}" if bucket else "") + path
+    else:
+        url = f"https://{bucket + '.' if bucket else ''}{service}.{region}.amazonaws.com{path}"
     u = urllib.parse.urlsplit(url)
     creds, digest = credentials(), hashlib.sha256(body).hexdigest()
     headers = {**(headers or {}), **({"X-Amz-Content-SHA256": digest} if service == "s3" else {})}
@@ -230,10 +234,8 @@ def s3_put(a):
     """Uploads a file with SSE-KMS under the given key and object metadata (the snapshot timer)."""
     headers = {"X-Amz-Server-Side-Encryption": "aws:kms", "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": a.kms_key_id}
     headers.update((f"X-Amz-Meta-{k}", v) for k, _, v in (m.partition("=") for m in a.metadata))
-    key = urllib.parse.quote(a.key, safe="/-_.~")
-    custom = env("AWS_ENDPOINT_URL_S3") or env("AWS_ENDPOINT_URL")
     with open(a.file, "rb") as f:
-        call("PutObject", "s3", a.region, "PUT", f"/{a.bucket}/{key}" if custom else f"/{key}", headers, f.read(), f"{a.bucket}.s3")
+        call("PutObject", "s3", a.region, "PUT", "/" + urllib.parse.quote(a.key, safe="/-_.~"), headers, f.read(), a.bucket)
     return 0
 
 
