@@ -9,6 +9,7 @@ export const AWS_CLIENT = join(__dirname, "../../constructs/node-config/aws/bitt
 const ENDPOINT = join(__dirname, "standins/aws-endpoint.py");
 
 export interface Endpoint {
+  /** Where bitte-aws is pointed: the HTTPS port as `https://localhost:<port>` when started with `--tls`. */
   readonly url: string;
   /** Environment that points botocore at the stand-in with throwaway credentials. */
   readonly env: NodeJS.ProcessEnv;
@@ -16,7 +17,7 @@ export interface Endpoint {
   stop(): void;
 }
 
-/** Starts the stand-in; faults as its flags take them (`--throttle GetParameter=3`). */
+/** Starts the stand-in; faults as its flags take them (`--throttle GetParameter=3`; `--tls cert key` serves HTTPS too). */
 export function startEndpoint(flags: readonly string[] = []): Promise<Endpoint> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn("python3", [ENDPOINT, ...flags], { stdio: ["ignore", "pipe", "inherit"] });
@@ -24,7 +25,9 @@ export function startEndpoint(flags: readonly string[] = []): Promise<Endpoint> 
     child.on("error", reject);
     child.stdout?.once("data", (d: Buffer) => {
       clearTimeout(timer);
-      const url = `http://127.0.0.1:${d.toString().trim()}`;
+      const [plain, tls] = d.toString().trim().split(" ");
+      const control = `http://127.0.0.1:${plain}`;
+      const url = tls ? `https://localhost:${tls}` : control;
       resolve({
         url,
         env: {
@@ -38,7 +41,7 @@ export function startEndpoint(flags: readonly string[] = []): Promise<Endpoint> 
           AWS_ENDPOINT_URL_SSM: url,
           AWS_ENDPOINT_URL_AUTO_SCALING: url,
         },
-        state: async () => (await fetch(`${url}/_state`)).json(),
+        state: async () => (await fetch(`${control}/_state`)).json(),
         stop: () => void child.kill(),
       });
     });

@@ -97,6 +97,48 @@ describeIf(botocoreMissing(), "bitte-aws against a stand-in SSM and Auto Scaling
     }
   });
 
+  /**
+   * HTTPS as against AWS: the trust store is the system's, read through its hashed directory
+   * (SSL_CERT_DIR stands for /etc/ssl/certs here), and a certificate it cannot verify, or one for
+   * another name, is refused before anything is sent.
+   */
+  describe("TLS to the endpoint", () => {
+    let pki: string;
+    const openssl = (args: string[]) => expect(run("openssl", args).status).toBe(0);
+    beforeAll(() => {
+      pki = join(dir, "pki");
+      for (const d of ["", "/trusted", "/empty"]) run("mkdir", ["-p", pki + d]);
+      openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=bitte-aws test CA", "-keyout", `${pki}/ca-key.pem`, "-out", `${pki}/trusted/ca.pem`]);
+      for (const [name, san] of [["good", "DNS:localhost"], ["other", "DNS:other.invalid"]]) {
+        writeFileSync(`${pki}/${name}.ext`, `subjectAltName=${san}\n`);
+        openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${pki}/${name}-key.pem`, "-out", `${pki}/${name}.csr`]);
+        openssl(["x509", "-req", "-in", `${pki}/${name}.csr`, "-CA", `${pki}/trusted/ca.pem`, "-CAkey", `${pki}/ca-key.pem`, "-CAcreateserial", "-days", "1", "-extfile", `${pki}/${name}.ext`, "-out", `${pki}/${name}.pem`]);
+      }
+      openssl(["rehash", `${pki}/trusted`]);
+    });
+    const over = async (cert: string, certDir: string) => {
+      const ep = await startEndpoint(["--tls", `${pki}/${cert}.pem`, `${pki}/${cert}-key.pem`]);
+      try {
+        writeFileSync(join(dir, "v"), "x\n");
+        const r = aws(ep, ["ssm-create", "/bitte/t/tls", join(dir, "v"), "--key-id", "k"], { SSL_CERT_DIR: `${pki}/${certDir}`, BITTE_AWS_MAX_ATTEMPTS: "1" });
+        return { status: r.status, stderr: r.stderr, calls: (await ep.state()).calls.length };
+      } finally {
+        ep.stop();
+      }
+    };
+
+    test("a certificate that chains to a CA of the trust store's hashed directory is accepted", async () => {
+      expect(await over("good", "trusted")).toEqual({ status: 0, stderr: "", calls: 1 });
+    });
+
+    test("a CA not in the trust store, or a certificate for another name, is refused and nothing is sent", async () => {
+      const unknown = await over("good", "empty");
+      expect({ ...unknown, refused: /CERTIFICATE_VERIFY_FAILED.*unable to get local issuer certificate/.test(unknown.stderr) }).toMatchObject({ status: 1, calls: 0, refused: true });
+      const name = await over("other", "trusted");
+      expect({ ...name, refused: /CERTIFICATE_VERIFY_FAILED.*Hostname mismatch/.test(name.stderr) }).toMatchObject({ status: 1, calls: 0, refused: true });
+    });
+  });
+
   test("gives up after its bounded attempts with the service's error, exit 1", async () => {
     const ep = await startEndpoint(["--throttle", "GetParameter=1000"]);
     try {

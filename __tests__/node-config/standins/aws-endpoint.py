@@ -17,6 +17,7 @@ returns what was stored (names, types, key ids, values) and the calls seen, for 
 import argparse
 import json
 import re
+import ssl
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -151,6 +152,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--throttle", action="append", default=[], help="OP=N: first N calls of OP throttled")
     p.add_argument("--too-many-updates", type=int, default=0)
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="also serve HTTPS with this certificate chain and key")
     args = p.parse_args()
     for t in args.throttle:
         op, n = t.split("=")
@@ -159,8 +161,18 @@ def main():
     if args.too_many_updates:
         FAULTS.setdefault("PutParameter", []).append(["TooManyUpdates", "There are concurrent updates for the resource that you tried to update.", args.too_many_updates])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
+    if not args.tls:
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        return
+    # HTTPS beside the plain port (which the test reads /_state on), with the same calls and faults.
+    tls = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*args.tls)
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], tls.server_address[1], flush=True)
+    tls.serve_forever()
 
 
 if __name__ == "__main__":
