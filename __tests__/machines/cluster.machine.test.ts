@@ -3,6 +3,10 @@
  * cloud-init in systemd-nspawn containers on a test-only network, against the stand-in vendor
  * packages and AWS endpoints (see README, "How the machine tier works"). The scenarios share one
  * world and run in order: each builds on the cluster the previous one left.
+ *
+ * The nodes boot under throttled SSM, as a fleet booting at once sees it (defect 8): the race and
+ * the other roles' boots converge through it, and "throttled SSM during the race" checks what it
+ * threw at them. A race without injected SSM faults is the other two files' (their holds aside).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +25,8 @@ import { createWorld, type World } from "./harness/world";
 const log = (m: string) => process.stderr.write(`[machines] ${m}\n`);
 /** How long a settled unit must go without a restart to count as running, not crash-looping. */
 const CRASH_LOOP_WINDOW_MS = 15_000;
+/** SSM throttling during the boots (stand-in faults.json): every 3rd write and 4th read throttled, the first two writes TooManyUpdates. */
+const THROTTLED_SSM = { ssm: { everyNth: { PutParameter: 3, GetParameter: 4 }, tooManyUpdates: { PutParameter: 2 } } } as const;
 
 /**
  * Unit states once none is still starting or restarting (bounded). One sample is not enough: a
@@ -61,6 +67,7 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
 
   beforeAll(async () => {
     world = await createWorld(log);
+    world.faults(THROTTLED_SSM);
   }, 30 * 60_000);
 
   afterAll(async () => {
@@ -69,7 +76,7 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
 
   afterEach(() => logFailure(world, log));
 
-  test("three core nodes boot at once and converge: one CA, one gossip key each, one ACL bootstrap each, Vault initialised once, units active, TLS verified", async () => {
+  test("three core nodes boot at once (SSM throttled) and converge: one CA, one gossip key each, one ACL bootstrap each, Vault initialised once, units active, TLS verified", async () => {
     const problems = await bootAll(world, CORES, { keepRoot: false });
     expect(problems).toEqual([]);
     const cores = CORES.map((n) => world.machine(n));
@@ -86,6 +93,15 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
       verifiedTls(cores[2], `${c1.ip}:4646`, "server.global.nomad"),
     ]);
     expect(checks).toEqual(["verified", "verified", "verified"]);
+  }, 30 * 60_000);
+
+  test("throttled SSM during the race (ThrottlingException, TooManyUpdates): every core node still converges", async () => {
+    await ensureBooted(CORES);
+    const throttled = readEvents(join(world.stateDir, "events.jsonl")).filter((e) => e.source === "ssm" && (e.outcome === "ThrottlingException" || e.outcome === "TooManyUpdates"));
+    // Both kinds reached the race: without them this proves nothing (the first race ran with them on).
+    expect([...new Set(throttled.map((e) => e.outcome))].sort()).toEqual(["ThrottlingException", "TooManyUpdates"]);
+    for (const n of CORES) expect({ [n]: await world.machine(n).unitStates(CORE_UNITS) }).toEqual({ [n]: { consul: "active", vault: "active", nomad: "active" } });
+    expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
   }, 30 * 60_000);
 
   /**
@@ -124,6 +140,8 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     // The Nomad client's own HTTPS, as the local CLI and the drain reach it.
     expect(await verifiedTls(world.machine("workers-1"), "127.0.0.1:4646", "client.global.nomad")).toBe("verified");
     expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
+    // The checks that follow read SSM themselves: they see no injected faults.
+    world.faults({});
   }, 30 * 60_000);
 
   // Read on the machines the scenarios above booted: no boot of its own (it cost the tier one).
@@ -252,19 +270,4 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     for (const [k, o] of stored) expect({ [k]: gunzipSync(Buffer.from(o.data, "base64")).subarray(0, 100).toString("latin1").replace(/\0.*$/s, "") }).toEqual({ [k]: expect.stringMatching(/^(meta\.json|state\.bin|SHA256SUMS)$/) });
     expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
   }, 20 * 60_000);
-
-  /** The core converged: units active on every core, the protocol's checks clean. */
-  async function expectCoreConverged(): Promise<void> {
-    for (const n of CORES) expect({ [n]: await world.machine(n).unitStates(CORE_UNITS) }).toEqual({ [n]: { consul: "active", vault: "active", nomad: "active" } });
-    expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
-  }
-
-  test("throttled SSM during the race (ThrottlingException, TooManyUpdates): every core node still converges", async () => {
-    await world.reset();
-    world.faults({ ssm: { everyNth: { PutParameter: 3, GetParameter: 4 }, tooManyUpdates: { PutParameter: 2 } } });
-    expect(await bootAll(world, CORES)).toEqual([]);
-    const throttled = readEvents(join(world.stateDir, "events.jsonl")).filter((e) => e.source === "ssm" && (e.outcome === "ThrottlingException" || e.outcome === "TooManyUpdates"));
-    expect(throttled.length).toBeGreaterThan(0);
-    await expectCoreConverged();
-  }, 40 * 60_000);
 });

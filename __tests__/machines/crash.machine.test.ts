@@ -1,12 +1,13 @@
 /**
- * The machine tier's container-crash scenario (issue 11): the whole container crashes (SIGKILL to
+ * The machine tier's whole-node scenarios (issue 11): the whole container crashes (SIGKILL to
  * its init) at each step of the core bootstrap that leaves state on disk, then reboots with root
- * and data volume kept. Its own world, so it runs beside the cluster and lifecycle files; the
- * race and its checks are harness/races.ts, shared with the kill -9 race.
+ * and data volume kept; then a core node is rebuilt (a new root volume) with its data volume kept.
+ * Its own world, so it runs beside the cluster and lifecycle files; the race and its checks are
+ * harness/races.ts, shared with the kill -9 race.
  */
 import { describeIf } from "../harness/tools";
 import { machineTierUnavailable } from "./harness/env";
-import { expectCoreConverged, expectSecretsKept, param, raceWithCrashes, type CrashStep } from "./harness/races";
+import { ensureCore, events, expectCoreConverged, expectSecretsKept, initLockOwner, lastSeq, param, raceWithCrashes, type CrashStep } from "./harness/races";
 import { CORES, logFailure, settled } from "./harness/scenario";
 import { createWorld, type World } from "./harness/world";
 
@@ -41,9 +42,26 @@ describeIf(machineTierUnavailable(), "machine tier: container crashes", () => {
     const steps = CRASH_STEPS.map((s) => ({ ...s, name: s.name && param(world, s.name) }));
     const { caught, unreached } = await raceWithCrashes(world, steps, (m) => m.stop("crash", 30_000), (m) => m.boot({ keepRoot: true }), log); // a reboot: same root, same data volume
     log(`container crash steps caught: ${JSON.stringify(caught)}`);
+    world.faults({}); // every hold is spent or unreached: the rebuild that follows runs on this cluster without them
     expect(await settled(world, CORES)).toEqual([]);
     await expectCoreConverged(world);
     await expectSecretsKept(world);
     expect(unreached).toEqual([]);
   }, 60 * 60_000);
+
+  test("a core node rebuilt with its data volume kept: Consul only ever runs with its agent and DNS tokens, the core converges (defect 5)", async () => {
+    await ensureCore(world);
+    const owner = initLockOwner(world);
+    const name = CORES.find((n) => n !== owner && n === "core-2") ?? (CORES.find((n) => n !== owner) as string);
+    const m = world.machine(name);
+    await m.stop();
+    const since = lastSeq(world);
+    await m.boot({ keepRoot: false }); // a new root volume; the data volume file is kept
+    expect(await settled(world, [name])).toEqual([]);
+    const starts = events(world).filter((e) => e.seq > since && e.node === name && e.source === "consul" && e.event === "start");
+    expect(starts.length).toBeGreaterThan(0);
+    // The agent serves DNS and anti-entropy from its first start on: tokens.json is there before Consul.
+    for (const s of starts) expect({ seq: s.seq, tokens: s.tokens }).toEqual({ seq: s.seq, tokens: expect.arrayContaining(["agent", "dns"]) });
+    await expectCoreConverged(world);
+  }, 20 * 60_000);
 });

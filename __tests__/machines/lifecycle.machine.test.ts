@@ -1,10 +1,12 @@
 /**
  * The machine tier's lifecycle scenarios (issue 11): crashes by kill -9 of the bootstrap at
- * chosen steps of the core bootstrap, rerun by systemd, then core nodes rebuilt with their data
- * volume kept or replaced. Its own world (every name per jest pid), so it runs beside the cluster
- * file and crash.machine.test.ts (crashes of the whole container). The scenarios run in order:
- * the kill -9 race first, which ends in the converged core the two rebuilds start from (the plain
- * three-core race is the cluster file's; a second one here would only cost a race).
+ * chosen steps of the core bootstrap, rerun by systemd, then the Vault init-lock owner rebuilt
+ * with a new data volume. Its own world (every name per jest pid), so it runs beside the cluster
+ * file and crash.machine.test.ts (crashes of the whole container, and the rebuild with the data
+ * volume kept: the files' work is split so that none waits long for the others' CPU). The
+ * scenarios run in order: the kill -9 race first, which ends in the converged core the rebuild
+ * starts from (the plain three-core race is the cluster file's; a second one here would only cost
+ * a race).
  *
  * Crashes land at a step boundary deterministically: a hold (standins/py/bitte_standins/holds.py)
  * stops the chosen request at the stand-in BEFORE it is applied and marks it; the test sees the
@@ -17,7 +19,7 @@ import { vaultInitialisedOnce } from "./harness/checks";
 import { machineTierUnavailable } from "./harness/env";
 import { until } from "./harness/exec";
 import { killBootstrap, restartedBootstrap } from "./harness/lifecycle";
-import { events, expectCoreConverged, expectSecretsKept, initLockOwner, lastSeq, param, raceWithCrashes, type CrashStep } from "./harness/races";
+import { ensureCore, events, expectCoreConverged, expectSecretsKept, initLockOwner, lastSeq, param, raceWithCrashes, type CrashStep } from "./harness/races";
 import { CORES, logFailure, settled } from "./harness/scenario";
 import { createWorld, type World } from "./harness/world";
 
@@ -61,36 +63,8 @@ describeIf(machineTierUnavailable(), "machine tier: lifecycle", () => {
     expect(unreached).toEqual([]);
   }, 60 * 60_000);
 
-  /**
-   * Run alone (`jest -t`), a rebuild first boots the converged core that the kill -9 race (the
-   * first scenario: a race that ends converged, checked) would have left.
-   */
-  async function ensureCore(): Promise<void> {
-    const down = CORES.filter((n) => !world.machine(n).running);
-    if (down.length === 0) return;
-    await Promise.all(down.map((n) => world.machine(n).boot()));
-    expect(await settled(world, down)).toEqual([]);
-    await expectCoreConverged(world);
-  }
-
-  test("a core node rebuilt with its data volume kept: Consul only ever runs with its agent and DNS tokens, the core converges (defect 5)", async () => {
-    await ensureCore();
-    const owner = initLockOwner(world);
-    const name = CORES.find((n) => n !== owner && n === "core-2") ?? (CORES.find((n) => n !== owner) as string);
-    const m = world.machine(name);
-    await m.stop();
-    const since = lastSeq(world);
-    await m.boot({ keepRoot: false }); // a new root volume; the data volume file is kept
-    expect(await settled(world, [name])).toEqual([]);
-    const starts = events(world).filter((e) => e.seq > since && e.node === name && e.source === "consul" && e.event === "start");
-    expect(starts.length).toBeGreaterThan(0);
-    // The agent serves DNS and anti-entropy from its first start on: tokens.json is there before Consul.
-    for (const s of starts) expect({ seq: s.seq, tokens: s.tokens }).toEqual({ seq: s.seq, tokens: expect.arrayContaining(["agent", "dns"]) });
-    await expectCoreConverged(world);
-  }, 20 * 60_000);
-
   test("the Vault init-lock owner rebuilt with a new data volume joins the one Vault cluster instead of initialising a second (defect 6)", async () => {
-    await ensureCore();
+    await ensureCore(world);
     const owner = initLockOwner(world);
     const m = world.machine(owner);
     await m.stop();

@@ -1,6 +1,7 @@
 /**
- * What the lifecycle files share (lifecycle.machine.test.ts: kill -9 race and rebuilds;
- * crash.machine.test.ts: container crashes): the checks that a core converged and kept its
+ * What the lifecycle files share (lifecycle.machine.test.ts: kill -9 race and the init-lock
+ * owner's rebuild; crash.machine.test.ts: container crashes and the rebuild with the data volume
+ * kept): the checks that a core converged and kept its
  * secrets, and the race that crashes a node at each held step.
  */
 import { readFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { protocolViolations, readEvents, type StandinEvent } from "./checks";
 import { until } from "./exec";
 import { bootstrapRun, heldNode, releaseHold, scanFiles, secretLeaks, storedSecrets, type Hold } from "./lifecycle";
 import type { Machine } from "./machine";
-import { CORE_UNITS, CORES } from "./scenario";
+import { CORE_UNITS, CORES, settled } from "./scenario";
 import type { World } from "./world";
 
 /** Where a core node keeps files with secrets: configs, TLS, environment files, the bootstrap's state. */
@@ -35,6 +36,18 @@ export function initLockOwner(world: World): string {
 export async function expectCoreConverged(world: World): Promise<void> {
   for (const n of CORES) expect({ [n]: await world.machine(n).unitStates(CORE_UNITS) }).toEqual({ [n]: { consul: "active", vault: "active", nomad: "active" } });
   expect(protocolViolations(events(world), world.plan.cluster.ssmPrefix)).toEqual([]);
+}
+
+/**
+ * Run alone (`jest -t`), a scenario that starts from a converged core first boots the one the
+ * file's race (a race that ends converged, checked) would have left.
+ */
+export async function ensureCore(world: World): Promise<void> {
+  const down = CORES.filter((n) => !world.machine(n).running);
+  if (down.length === 0) return;
+  await Promise.all(down.map((n) => world.machine(n).boot()));
+  expect(await settled(world, down)).toEqual([]);
+  await expectCoreConverged(world);
 }
 
 /**
