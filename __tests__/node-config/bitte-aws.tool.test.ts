@@ -4,7 +4,7 @@
  * protocol, with the real error codes and injected throttling; its SigV4 signer is checked
  * against botocore's own for every request shape it sends.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeIf, missingTools, run } from "../harness/tools";
@@ -107,7 +107,7 @@ describeIf(botocoreMissing(), "bitte-aws against a stand-in SSM and Auto Scaling
     const openssl = (args: string[]) => expect(run("openssl", args).status).toBe(0);
     beforeAll(() => {
       pki = join(dir, "pki");
-      for (const d of ["", "/trusted", "/empty"]) run("mkdir", ["-p", pki + d]);
+      for (const d of ["trusted", "empty"]) mkdirSync(join(pki, d), { recursive: true });
       openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=bitte-aws test CA", "-keyout", `${pki}/ca-key.pem`, "-out", `${pki}/trusted/ca.pem`]);
       for (const [name, san] of [["good", "DNS:localhost"], ["other", "DNS:other.invalid"]]) {
         writeFileSync(`${pki}/${name}.ext`, `subjectAltName=${san}\n`);
@@ -116,11 +116,11 @@ describeIf(botocoreMissing(), "bitte-aws against a stand-in SSM and Auto Scaling
       }
       openssl(["rehash", `${pki}/trusted`]);
     });
-    const over = async (cert: string, certDir: string) => {
+    const over = async (cert: string, certDir: string, trust: NodeJS.ProcessEnv = {}) => {
       const ep = await startEndpoint(["--tls", `${pki}/${cert}.pem`, `${pki}/${cert}-key.pem`]);
       try {
         writeFileSync(join(dir, "v"), "x\n");
-        const r = aws(ep, ["ssm-create", "/bitte/t/tls", join(dir, "v"), "--key-id", "k"], { SSL_CERT_DIR: `${pki}/${certDir}`, BITTE_AWS_MAX_ATTEMPTS: "1" });
+        const r = aws(ep, ["ssm-create", "/bitte/t/tls", join(dir, "v"), "--key-id", "k"], { SSL_CERT_DIR: `${pki}/${certDir}`, BITTE_AWS_MAX_ATTEMPTS: "1", ...trust });
         return { status: r.status, stderr: r.stderr, calls: (await ep.state()).calls.length };
       } finally {
         ep.stop();
@@ -129,6 +129,10 @@ describeIf(botocoreMissing(), "bitte-aws against a stand-in SSM and Auto Scaling
 
     test("a certificate that chains to a CA of the trust store's hashed directory is accepted", async () => {
       expect(await over("good", "trusted")).toEqual({ status: 0, stderr: "", calls: 1 });
+    });
+
+    test("a bundle named by SSL_CERT_FILE is still read, as OpenSSL's default paths take it", async () => {
+      expect(await over("good", "empty", { SSL_CERT_FILE: `${pki}/trusted/ca.pem` })).toEqual({ status: 0, stderr: "", calls: 1 });
     });
 
     test("a CA not in the trust store, or a certificate for another name, is refused and nothing is sent", async () => {

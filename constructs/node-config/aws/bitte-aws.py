@@ -140,7 +140,7 @@ def error_of(status, body):
 def tls_context():
     """The system's trust store as create_default_context() uses it, read through its hashed
     directory (one certificate looked up per issuer) instead of parsing the whole bundle: that
-    costs ~45 ms of CPU at every start, and each call is a process of its own. SSL_CERT_FILE, or
+    costs ~42 ms of CPU at every start, and each call is a process of its own. SSL_CERT_FILE, or
     no such directory: the default context, bundle and all."""
     paths = ssl.get_default_verify_paths()
     if paths.capath and not env(paths.openssl_cafile_env):
@@ -161,10 +161,11 @@ def call(op, service, region, method, path="/", headers=None, body=b"", bucket=N
     creds, digest = credentials(), hashlib.sha256(body).hexdigest()
     headers = {**(headers or {}), **({"X-Amz-Content-SHA256": digest} if service == "s3" else {})}
     attempts = max(1, int(env("BITTE_AWS_MAX_ATTEMPTS", "8")))
+    # TLS verified against the system's CA store; plain HTTP only to an endpoint set in the environment.
+    tls = tls_context() if u.scheme == "https" else None
     for attempt in range(1, attempts + 1):
         signed = sign(method, url, headers, digest, creds, region, service, datetime.datetime.now(datetime.timezone.utc))
-        # TLS verified against the system's CA store; plain HTTP only to an endpoint set in the environment.
-        conn = (http.client.HTTPSConnection(u.hostname, u.port, timeout=20, context=tls_context()) if u.scheme == "https"
+        conn = (http.client.HTTPSConnection(u.hostname, u.port, timeout=20, context=tls) if tls
                 else http.client.HTTPConnection(u.hostname, u.port, timeout=20))
         try:
             conn.request(method, url[len(f"{u.scheme}://{u.netloc}"):], body=body, headers=signed)
