@@ -19,6 +19,7 @@ import { protocolViolations, readEvents } from "./harness/checks";
 import { machineTierUnavailable } from "./harness/env";
 import { until } from "./harness/exec";
 import type { Machine } from "./harness/machine";
+import { expectCoreConverged } from "./harness/races";
 import { CORE_UNITS, CORES, journal, logFailure, settled } from "./harness/scenario";
 import { createWorld, type World } from "./harness/world";
 
@@ -100,8 +101,7 @@ describeIf(machineTierUnavailable(), "machine tier", () => {
     const throttled = readEvents(join(world.stateDir, "events.jsonl")).filter((e) => e.source === "ssm" && (e.outcome === "ThrottlingException" || e.outcome === "TooManyUpdates"));
     // Both kinds reached the race: without them this proves nothing (the first race ran with them on).
     expect([...new Set(throttled.map((e) => e.outcome))].sort()).toEqual(["ThrottlingException", "TooManyUpdates"]);
-    for (const n of CORES) expect({ [n]: await world.machine(n).unitStates(CORE_UNITS) }).toEqual({ [n]: { consul: "active", vault: "active", nomad: "active" } });
-    expect(protocolViolations(readEvents(join(world.stateDir, "events.jsonl")), world.plan.cluster.ssmPrefix)).toEqual([]);
+    await expectCoreConverged(world);
   }, 30 * 60_000);
 
   /**
